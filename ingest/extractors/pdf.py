@@ -1,0 +1,374 @@
+"""PDF: text layer by PDFium (right for CJK, fast), OCR for scanned pages, structure by pypdf.
+
+pypdf reads what PDFium does not expose well: document info, encryption, form field values
+and embedded files. PDFium (pypdfium2) extracts each page's text and renders pages that have
+no usable text layer for OCR. Either library may fail on a damaged file where the other copes;
+the extractor uses what works and says so in a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import pypdf
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
+from PIL import Image
+
+from ingest.errors import CorruptDocumentError, EncryptedDocumentError
+from ingest.language import count_scripts, join_cjk
+from ingest.model import Attachment, ExtractContext, Extraction, PageInfo
+from ingest.ocr import default_engine, read_page, scripts_to_languages
+
+if TYPE_CHECKING:
+    from ingest.interfaces import Extractor, OcrEngine
+
+__all__ = ["PdfExtractor"]
+
+log = logging.getLogger(__name__)
+
+# pypdf documents that broken files "might cause other exceptions" than PdfReadError.
+_PYPDF_ERRORS = (
+    pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+    AssertionError, RecursionError, OSError, NotImplementedError, ZeroDivisionError, UnicodeError,
+)
+_PDFIUM_PASSWORD_ERROR = 4          # FPDF_ERR_PASSWORD
+_INFO_KEYS = {"/Title": "title", "/Author": "author", "/Subject": "subject", "/Keywords": "keywords",
+              "/Creator": "creator", "/Producer": "producer"}
+# A text layer of fewer visible characters than this is not the page's text: a scan with a
+# stamped page number, or nothing at all.
+_MIN_TEXT_CHARS = 10
+# Above this share of undecodable characters (U+FFFD, private use, control codes) the text layer
+# comes from fonts without a Unicode map: the page is read by OCR instead.
+_MAX_GARBAGE_SHARE = 0.3
+# Pages drawn with this many vector paths and no text are probably text turned into outlines.
+_MIN_OUTLINE_PATHS = 300
+
+
+@dataclass
+class _Document:
+    """What the two libraries made of one file."""
+
+    pdfium: pdfium.PdfDocument | None = None
+    pypdf: pypdf.PdfReader | None = None
+    pdfium_error: str = ""
+    pypdf_error: str = ""
+    password_refused: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+class PdfExtractor:
+    """Extracts the text of PDFs, OCR'ing pages that are scans or whose text is undecodable.
+
+    Pages beyond ``limits.max_pages`` are not read: the first ones are kept and a warning says
+    so (the original is filed whole either way). Encrypted files are opened with the empty
+    password, then ``context.password``; permission flags (no copying) are not enforced, since
+    the archive must hold the text of what it files.
+
+    Args:
+        ocr: The OCR engine; the process's shared :class:`ingest.ocr.TesseractOcrEngine` when
+            ``None``.
+        render_dpi: Resolution pages are rendered at for OCR.
+        max_render_side: Longest side of a rendered page, in pixels (bounds memory and time for
+            posters and other huge pages).
+    """
+
+    name: ClassVar[str] = "pdf"
+    media_types: ClassVar[frozenset[str]] = frozenset({"application/pdf"})
+
+    def __init__(self, ocr: OcrEngine | None = None, *, render_dpi: int = 300, max_render_side: int = 4000) -> None:
+        self._ocr: OcrEngine = ocr if ocr is not None else default_engine()
+        self._render_dpi = render_dpi
+        self._max_render_side = max_render_side
+
+    def extract(self, source: Path, media_type: str, context: ExtractContext) -> Extraction:
+        """Extract text, pages, metadata, form values and embedded files of one PDF.
+
+        Raises:
+            EncryptedDocumentError: encrypted, and neither the empty password nor
+                ``context.password`` opens it.
+            CorruptDocumentError: neither PDFium nor pypdf can read it.
+        """
+        with _library_warnings_logged():
+            document = _open(source, context)
+            try:
+                return self._extract(document, context)
+            finally:
+                if document.pdfium is not None:
+                    document.pdfium.close()
+
+    def _extract(self, document: _Document, context: ExtractContext) -> Extraction:
+        problems = document.warnings
+        texts: list[str] = []
+        infos: list[PageInfo] = []
+        models: list[tuple[str, int]] = []
+        total = len(document.pdfium) if document.pdfium is not None else _pypdf_page_count(document)
+        if total > context.limits.max_pages:
+            problems.append(f"only the first {context.limits.max_pages} of {total} pages were read (page limit)")
+        for number in range(1, min(total, context.limits.max_pages) + 1):
+            text, info, page_problems = self._page(document, number, context)
+            texts.append(text)
+            infos.append(info)
+            problems.extend(page_problems)
+            if info.ocr and info.language:
+                models.append((info.language, count_scripts(text).han))
+        metadata = _metadata(document)
+        attachments = _attachments(document, context, problems)
+        form = _form_text(document)
+        if form:
+            # After the last page, not as a page of its own: "\f" still separates pages only.
+            metadata["form_fields"] = str(form.count("\n") + 1)
+            texts = [*texts[:-1], f"{texts[-1]}\n\n{form}" if texts else form]
+        # "\f" between pages, as pdftotext does; blank pages stay, so page N is chunk N.
+        text = "\f".join(texts) if any(t.strip() for t in texts) else ""
+        return Extraction(
+            text=text,
+            pages=total,
+            languages=scripts_to_languages(count_scripts(text), models),
+            metadata=metadata,
+            page_info=tuple(infos),
+            warnings=tuple(problems),
+            attachments=attachments,
+        )
+
+    def _page(self, document: _Document, number: int, context: ExtractContext) -> tuple[str, PageInfo, list[str]]:
+        if document.pdfium is None:
+            text = _pypdf_page_text(document, number)
+            return text, PageInfo(number=number, chars=len(text)), []
+        try:
+            page = document.pdfium[number - 1]
+        except pdfium.PdfiumError as exc:
+            return "", PageInfo(number=number, chars=0), [f"page {number}: unreadable ({exc})"]
+        try:
+            return self._pdfium_page(page, number, context)
+        except pdfium.PdfiumError as exc:
+            return "", PageInfo(number=number, chars=0), [f"page {number}: unreadable ({exc})"]
+        finally:
+            page.close()
+
+    def _pdfium_page(
+        self, page: pdfium.PdfPage, number: int, context: ExtractContext
+    ) -> tuple[str, PageInfo, list[str]]:
+        """The text layer, or OCR when there is none (a scan) or it is undecodable."""
+        text = _layer_text(page)
+        visible = sum(1 for char in text if not char.isspace())
+        garbled = count_scripts(text).garbage > _MAX_GARBAGE_SHARE * visible > 0
+        if not garbled and (visible >= _MIN_TEXT_CHARS or not _looks_scanned(page)):
+            return text, PageInfo(number=number, chars=len(text)), []
+        if garbled:  # whatever happens next, undecodable characters are not text
+            text = "".join(char for char in text if char.isspace() or not count_scripts(char).garbage)
+        if not context.ocr_enabled:
+            problems = [f"page {number}: text not decodable, OCR off"] if garbled else []
+            return text, PageInfo(number=number, chars=len(text)), problems
+        image, problem = self._render(page, context)
+        if image is None:
+            return text, PageInfo(number=number, chars=len(text)), [f"page {number}: {problem}"]
+        reading = read_page(self._ocr, image, number, context)
+        # A scan with a stamped page number: the OCR text is the page's text.
+        if garbled or len(reading.text.strip()) > visible:
+            return reading.text, reading.info, list(reading.warnings)
+        return text, PageInfo(number=number, chars=len(text)), []
+
+    def _render(self, page: pdfium.PdfPage, context: ExtractContext) -> tuple[Image.Image | None, str]:
+        for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+            width, height = image.get_px_size()
+            if width * height > context.limits.max_image_pixels:
+                return None, f"image of {width}x{height} pixels too large to render for OCR"
+        width, height = page.get_size()
+        scale = min(self._render_dpi / 72, self._max_render_side / max(width, height, 1))
+        try:
+            bitmap = page.render(scale=scale, grayscale=True)
+        except pdfium.PdfiumError as exc:
+            return None, f"cannot render for OCR ({exc})"
+        image = bitmap.to_pil().copy()  # to_pil() shares the bitmap's buffer, freed with it
+        image.info["dpi"] = (scale * 72, scale * 72)
+        return image, ""
+
+
+def _open(source: Path, context: ExtractContext) -> _Document:
+    """Open with both libraries, trying the empty password and then ``context.password``."""
+    document = _Document()
+    passwords: list[str | None] = [None, context.password] if context.password else [None]
+    for password in passwords:
+        try:
+            document.pdfium = pdfium.PdfDocument(source, password=password)
+            break
+        except pdfium.PdfiumError as exc:
+            if exc.err_code != _PDFIUM_PASSWORD_ERROR:
+                document.pdfium_error = str(exc)
+                break
+            document.password_refused = True
+            document.pdfium_error = "password refused"
+    try:
+        reader = pypdf.PdfReader(source, strict=False)
+        if reader.is_encrypted and not _decrypt(reader, passwords):
+            document.password_refused = document.password_refused or document.pdfium is None
+            document.pypdf_error = "cannot decrypt"
+        else:
+            len(reader.pages)  # reads the page tree: the first thing a damaged file breaks
+            document.pypdf = reader
+    except _PYPDF_ERRORS as exc:
+        document.pypdf_error = _short(exc)
+    if document.pdfium is None and document.pypdf is None:
+        if document.password_refused:
+            reason = "wrong password" if context.password else "password required"
+            raise EncryptedDocumentError(f"encrypted: {reason}")
+        reason = _short_pdfium(document.pdfium_error) or "unreadable"
+        raise CorruptDocumentError(f"corrupt: {reason} (pypdf: {document.pypdf_error})")
+    if document.pdfium is None:
+        reason = _short_pdfium(document.pdfium_error)
+        document.warnings.append(f"PDFium cannot read this file ({reason}); text by pypdf, no OCR")
+    elif document.pypdf is None:
+        document.warnings.append(f"pypdf cannot read this file ({document.pypdf_error}); no metadata or form fields")
+    return document
+
+
+def _decrypt(reader: pypdf.PdfReader, passwords: list[str | None]) -> bool:
+    for password in passwords:
+        try:
+            if reader.decrypt(password or "") != pypdf.PasswordType.NOT_DECRYPTED:
+                return True
+        except _PYPDF_ERRORS as exc:  # unsupported security handler, broken /Encrypt
+            log.info("pypdf cannot decrypt: %s", exc)
+            return False
+    return False
+
+
+def _layer_text(page: pdfium.PdfPage) -> str:
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+    finally:
+        textpage.close()
+    lines = (join_cjk(line).rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "\n".join(lines).strip("\n")
+
+
+def _looks_scanned(page: pdfium.PdfPage) -> bool:
+    """Whether a page without a text layer draws something OCR could read."""
+    paths = 0
+    for obj in page.get_objects(max_depth=4):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            return True
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+            paths += 1
+            if paths >= _MIN_OUTLINE_PATHS:
+                return True
+    return False
+
+
+def _pypdf_page_count(document: _Document) -> int:
+    return len(document.pypdf.pages) if document.pypdf is not None else 0
+
+
+def _pypdf_page_text(document: _Document, number: int) -> str:
+    assert document.pypdf is not None
+    try:
+        text = document.pypdf.pages[number - 1].extract_text()
+    except _PYPDF_ERRORS as exc:
+        log.info("pypdf cannot extract page %d: %s", number, exc)
+        return ""
+    return "\n".join(join_cjk(line).rstrip() for line in text.splitlines()).strip("\n")
+
+
+def _metadata(document: _Document) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    if document.pdfium is not None:
+        version = document.pdfium.get_version()
+        if version:
+            metadata["pdf_version"] = f"{version // 10}.{version % 10}"
+    reader = document.pypdf
+    if reader is None:
+        return metadata
+    if reader.is_encrypted:
+        metadata["encrypted"] = "yes"
+    try:
+        info = reader.metadata
+        if info is None:
+            return metadata
+        for key, name in _INFO_KEYS.items():
+            value = info.get(key)
+            if isinstance(value, str) and value.strip():
+                metadata[name] = value.strip().replace("\x00", "")
+        for attribute, name in (("creation_date", "date"), ("modification_date", "modified")):
+            try:
+                moment = getattr(info, attribute)
+            except _PYPDF_ERRORS:  # a date pypdf cannot parse: keep it as written
+                moment = info.get("/CreationDate" if name == "date" else "/ModDate")
+            if moment:
+                metadata[name] = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
+    except _PYPDF_ERRORS as exc:
+        log.info("pypdf cannot read the document info: %s", exc)
+    return metadata
+
+
+def _form_text(document: _Document) -> str:
+    """Filled-in AcroForm fields as "name: value" lines; PDFium's text layer lacks them."""
+    if document.pypdf is None:
+        return ""
+    try:
+        fields = document.pypdf.get_fields() or {}
+    except _PYPDF_ERRORS as exc:
+        log.info("pypdf cannot read the form: %s", exc)
+        return ""
+    lines = []
+    for name, form_field in fields.items():
+        value = form_field.get("/V") if hasattr(form_field, "get") else None
+        if isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        value = str(value).strip() if value is not None else ""
+        # Unchecked boxes are "/Off"; checked ones carry the export name, e.g. "/Yes".
+        if value and value != "/Off":
+            lines.append(f"{name}: {value.lstrip('/')}")
+    return "\n".join(lines)
+
+
+def _attachments(document: _Document, context: ExtractContext, problems: list[str]) -> tuple[Attachment, ...]:
+    """Embedded files (PDF portfolios, attached evidence), within the attachment limits."""
+    if document.pypdf is None:
+        return ()
+    limits = context.limits
+    found: list[Attachment] = []
+    size = 0
+    try:
+        for name, contents in document.pypdf.attachments.items():
+            for data in contents:
+                if len(found) >= limits.max_attachments or size + len(data) > limits.max_expanded_bytes:
+                    problems.append("embedded files over the attachment limits were left out")
+                    return tuple(found)
+                found.append(Attachment(filename=name, data=data))
+                size += len(data)
+    except _PYPDF_ERRORS as exc:
+        problems.append(f"embedded files unreadable ({_short(exc)})")
+    return tuple(found)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def _short_pdfium(message: str) -> str:
+    # "Failed to load document (PDFium: Data format error)." -> "data format error"
+    if "PDFium: " in message:
+        return message.split("PDFium: ", 1)[1].rstrip(").").lower()
+    return message.lower()
+
+
+@contextmanager
+def _library_warnings_logged() -> Iterator[None]:
+    """pypdf and pypdfium2 warn about damaged files; log it, never raise it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        log.info("%s: %s", warning.category.__name__, warning.message)
+
+
+_: type[Extractor] = PdfExtractor

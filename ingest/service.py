@@ -1,0 +1,295 @@
+"""IngestService: one code path for CLI, web and mail — every file ends with a recorded outcome.
+
+detect → hash → dedupe → parse/OCR (isolated worker) → classify → seal original and text →
+catalogue; attachments become child documents of the same dossier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.classify import classify, filing_hints
+from ingest.detect import detect_media_type
+from ingest.errors import (
+    CorruptDocumentError, EncryptedDocumentError, IngestError, TooLargeError, UnsupportedFormatError,
+)
+from ingest.extractors import supported_media_types
+from ingest.model import ExtractContext, Extraction, IngestOutcome, Limits
+from ingest.workers import ExtractionPool
+from records.errors import DuplicateDocumentError
+from records.model import Channel, DocumentAnalysis, DocumentKind, DocumentSource, Registration
+from records.service import RecordsService
+from records.settings import IngestSettings
+
+log = logging.getLogger(__name__)
+
+_OUTCOME_OF_ERROR: dict[type[IngestError], IngestOutcome] = {
+    EncryptedDocumentError: IngestOutcome.ENCRYPTED,
+    CorruptDocumentError: IngestOutcome.CORRUPT,
+    UnsupportedFormatError: IngestOutcome.UNSUPPORTED,
+    TooLargeError: IngestOutcome.TOO_LARGE,
+}
+
+
+_DUPLICATE = object()  # _start's verdict: already filed here, nothing to parse
+# Containers are parsed again even when already filed: a crash after the message was committed
+# but before all its attachments were would otherwise leave them unfiled for ever. Attachments
+# are deduplicated like any file, so this files only what is missing.
+_CONTAINERS = frozenset({"message/rfc822", "application/mbox", "application/vnd.ms-outlook"})
+
+
+@dataclass(frozen=True, slots=True)
+class _AlreadyFiled:
+    item_number: str
+    future: object
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The recorded outcome of one file (the JSON line `dossier ingest --json` prints)."""
+
+    path: str
+    sha256: str
+    outcome: IngestOutcome
+    message: str | None
+    kind: DocumentKind | None
+    media_type: str
+    pages: int | None
+    chars: int
+    item_number: str | None
+    parent_item: str | None = None
+    languages: tuple[str, ...] = ()
+    children: tuple[IngestResult, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One file (or in-memory part) waiting for its outcome."""
+
+    label: str
+    filename: str
+    source: Path | bytes
+    sha256: str
+    media_type: str
+    size: int
+
+
+class IngestService:
+    """Files whatever a complaint produced into a dossier, one recorded outcome per file."""
+
+    def __init__(self, records: RecordsService, settings: IngestSettings,
+                 pool_factory: Callable[[int, int], ExtractionPool] = lambda w, m: ExtractionPool(w or None, memory_bytes=m)) -> None:
+        self._records = records
+        self._settings = settings
+        self._pool_factory = pool_factory
+        self._pool: ExtractionPool | None = None
+
+    # ------------------------------------------------------------------ public
+    def register_for_intake(self, actor: str, registration: Registration) -> str:
+        """Open a dossier for material that arrives without one (mail, --new-dossier)."""
+        return self._records.register_complaint(actor, registration).archive_number
+
+    def ingest_paths(
+        self, actor: str, paths: Sequence[Path], *, dossier: str, password: str | None = None,
+        kind: DocumentKind | None = None, channel: Channel | None = None,
+        source: DocumentSource = DocumentSource.UPLOAD, progress: Callable[[IngestResult], None] | None = None,
+    ) -> list[IngestResult]:
+        """Ingest files and folders (recursively) into one dossier; parsing runs on all workers.
+
+        Results come back in input order. A re-run files nothing twice (duplicates by SHA-256).
+        """
+        known = self._records.document_hashes(actor, dossier)  # also: unknown dossier fails before any work
+        files = list(_expand(paths))
+        pool = self._ensure_pool()
+        window = max(2, 2 * pool.workers)
+        pending: deque[tuple[_Item, object]] = deque()
+        results: list[IngestResult] = []
+
+        def drain_one() -> None:
+            item, future = pending.popleft()
+            result = self._finish(actor, dossier, item, future, password=password, kind=kind, channel=channel,
+                                  source=source, parent_item=None, depth=0)
+            results.append(result)
+            if progress:
+                progress(result)
+
+        for path in files:
+            item = self._prepare(path, str(path), path.name)
+            pending.append((item, self._start(actor, dossier, item, password, known=known)))
+            while len(pending) >= window:
+                drain_one()
+        while pending:
+            drain_one()
+        return results
+
+    def ingest_bytes(
+        self, actor: str, data: bytes, filename: str, *, dossier: str, password: str | None = None,
+        kind: DocumentKind | None = None, channel: Channel | None = None,
+        source: DocumentSource = DocumentSource.UPLOAD, parent_item: str | None = None,
+    ) -> IngestResult:
+        """Ingest one in-memory file (an upload, a mail message) into a dossier."""
+        item = _Item(filename, filename, data, hashlib.sha256(data).hexdigest(), detect_media_type(data), len(data))
+        future = self._start(actor, dossier, item, password)
+        return self._finish(actor, dossier, item, future, password=password, kind=kind, channel=channel,
+                            source=source, parent_item=parent_item, depth=0)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    # ------------------------------------------------------------------ steps
+    def _ensure_pool(self) -> ExtractionPool:
+        if self._pool is None:
+            self._pool = self._pool_factory(self._settings.workers, self._settings.worker_memory_mb * 1024 * 1024)
+        return self._pool
+
+    def _context(self, password: str | None, depth: int = 0) -> ExtractContext:
+        s = self._settings
+        return ExtractContext(
+            limits=Limits(max_file_bytes=s.max_file_mb * 1024 * 1024, max_pages=s.max_pages,
+                          timeout_seconds=s.timeout_seconds, memory_bytes=s.worker_memory_mb * 1024 * 1024,
+                          max_depth=s.max_attachment_depth),
+            password=password, ocr_enabled=s.ocr, low_confidence=s.ocr_low_confidence, depth=depth,
+        )
+
+    def _prepare(self, path: Path, label: str, filename: str) -> _Item:
+        h = hashlib.sha256()
+        size = 0
+        with path.open("rb") as f:
+            while chunk := f.read(1024 * 1024):
+                h.update(chunk)
+                size += len(chunk)
+        return _Item(label, filename, path, h.hexdigest(), detect_media_type(path), size)
+
+    def _start(self, actor: str, dossier: str, item: _Item, password: str | None, depth: int = 0,
+               known: dict[str, str] | None = None) -> object:
+        """Submit parsing unless the outcome is already known (duplicate, too large, unsupported).
+
+        ``known`` (hash → item, read once per batch) spares a query per file; a file filed
+        meanwhile by someone else is still caught when it is catalogued.
+        """
+        existing = known.get(item.sha256) if known is not None else self._records.existing_item(actor, dossier, item.sha256)
+        if existing:
+            if item.media_type in _CONTAINERS and depth + 1 <= self._settings.max_attachment_depth:
+                return _AlreadyFiled(existing, self._ensure_pool().submit(item.source, item.media_type, self._context(password, depth)))
+            return _DUPLICATE
+        if item.size > self._settings.max_file_mb * 1024 * 1024 or item.media_type not in supported_media_types():
+            return None
+        return self._ensure_pool().submit(item.source, item.media_type, self._context(password, depth))
+
+    def _finish(
+        self, actor: str, dossier: str, item: _Item, future: object, *, password: str | None,
+        kind: DocumentKind | None, channel: Channel | None, source: DocumentSource,
+        parent_item: str | None, depth: int,
+    ) -> IngestResult:
+        if isinstance(future, _AlreadyFiled):
+            try:
+                extraction = ExtractionPool.result(future.future, self._context(password, depth))  # type: ignore[arg-type]
+            except IngestError:
+                extraction = None
+            children = self._file_children(actor, dossier, item, extraction, future.item_number, password=password,
+                                           channel=channel, source=source, depth=depth)
+            return IngestResult(item.label, item.sha256, IngestOutcome.DUPLICATE, f"already filed as {future.item_number}",
+                                None, item.media_type, None, 0, future.item_number, parent_item, children=children)
+        if future is _DUPLICATE:
+            existing = self._records.existing_item(actor, dossier, item.sha256)
+            return IngestResult(item.label, item.sha256, IngestOutcome.DUPLICATE, f"already filed as {existing}",
+                                None, item.media_type, None, 0, existing, parent_item)
+        extraction: Extraction | None = None
+        try:
+            if item.size > self._settings.max_file_mb * 1024 * 1024:
+                raise TooLargeError(f"too large: {item.size} bytes (limit {self._settings.max_file_mb} MiB); original kept unparsed")
+            if item.media_type not in supported_media_types():
+                raise UnsupportedFormatError(f"unsupported format {item.media_type}; original kept")
+            assert future is not None
+            extraction = ExtractionPool.result(future, self._context(password, depth))  # type: ignore[arg-type]
+            outcome, message = _outcome_of(extraction, self._settings.ocr_low_confidence)
+        except IngestError as exc:
+            outcome, message = _OUTCOME_OF_ERROR.get(type(exc), IngestOutcome.CORRUPT), exc.reason
+        found = classify(item.media_type, extraction.text if extraction else "", extraction.metadata if extraction else {})
+        doc_kind = kind or found.kind
+        analysis = _analysis(outcome, message, extraction, self._settings.ocr_low_confidence,
+                             "user" if kind else found.rule)
+        try:
+            doc = self._records.file_document(
+                actor, dossier, item.source, kind=doc_kind, filename=item.filename, media_type=item.media_type,
+                channel=channel, source=source, parent_item=parent_item, analysis=analysis, sha256=item.sha256,
+            )
+        except DuplicateDocumentError as dup:  # filed meanwhile by a concurrent intake
+            return IngestResult(item.label, item.sha256, IngestOutcome.DUPLICATE, f"already filed as {dup.existing_item}",
+                                None, item.media_type, None, 0, dup.existing_item, parent_item)
+        log.info("ingest %s: %s -> %s (%s)", item.label, outcome, doc.item_number, message or "")
+        children = self._file_children(actor, dossier, item, extraction, doc.item_number, password=password,
+                                       channel=channel, source=source, depth=depth)
+        return IngestResult(item.label, item.sha256, outcome, message, doc.kind, item.media_type, analysis.pages,
+                            len(analysis.text or ""), doc.item_number, parent_item, analysis.languages, children)
+
+    def _file_children(self, actor: str, dossier: str, item: _Item, extraction: Extraction | None, parent: str, *,
+                       password: str | None, channel: Channel | None, source: DocumentSource,
+                       depth: int) -> tuple[IngestResult, ...]:
+        """File a container's attachments as child documents of ``parent`` (depth-bounded)."""
+        if extraction is None or not extraction.attachments:
+            return ()
+        if depth + 1 > self._settings.max_attachment_depth:
+            log.warning("ingest %s: attachments deeper than %d not filed separately", item.label, depth)
+            return ()
+        return tuple(
+            self._attachment(actor, dossier, att.filename or f"attachment-{n}", att.data, password=password,
+                             channel=channel, source=source, parent=parent, label=f"{item.label}#{n}", depth=depth + 1)
+            for n, att in enumerate(extraction.attachments, 1)
+        )
+
+    def _attachment(self, actor: str, dossier: str, filename: str, data: bytes, *, password: str | None,
+                    channel: Channel | None, source: DocumentSource, parent: str, label: str, depth: int) -> IngestResult:
+        item = _Item(label, filename, data, hashlib.sha256(data).hexdigest(), detect_media_type(data), len(data))
+        future = self._start(actor, dossier, item, password, depth)
+        return self._finish(actor, dossier, item, future, password=password, kind=None, channel=channel,
+                            source=source, parent_item=parent, depth=depth)
+
+
+def _expand(paths: Iterable[Path]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            for root, dirs, names in os.walk(p):
+                dirs.sort()
+                for name in sorted(names):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield p
+
+
+def _outcome_of(extraction: Extraction, low_confidence: float) -> tuple[IngestOutcome, str | None]:
+    low = [p.number for p in extraction.page_info if p.ocr and p.confidence is not None and p.confidence < low_confidence]
+    notes = list(extraction.warnings)
+    if low and not any("confidence" in w for w in notes):
+        notes.append(f"low OCR confidence on page(s) {', '.join(map(str, low))}: flagged for review")
+    if notes:
+        return IngestOutcome.OK_WITH_WARNINGS, "; ".join(notes)[:2000]
+    return IngestOutcome.OK, None
+
+
+def _analysis(outcome: IngestOutcome, message: str | None, extraction: Extraction | None,
+              low_confidence: float, rule: str) -> DocumentAnalysis:
+    if extraction is None:
+        return DocumentAnalysis(outcome=outcome, message=message, kind_rule=rule)
+    ocr = [p for p in extraction.page_info if p.ocr]
+    confidences = [p.confidence for p in ocr if p.confidence is not None]
+    metadata = dict(extraction.metadata)
+    metadata.update({f"hint_{k}": v for k, v in filing_hints(extraction.text, extraction.metadata).items()})
+    return DocumentAnalysis(
+        outcome=outcome, message=message, text=extraction.text, metadata=metadata, pages=extraction.pages,
+        languages=extraction.languages, ocr_pages=len(ocr), ocr_confidence=min(confidences) if confidences else None,
+        review_pages=tuple(p.number for p in ocr if p.confidence is not None and p.confidence < low_confidence),
+        kind_rule=rule,
+    )
+
+
+__all__ = ["IngestService", "IngestResult"]

@@ -1,0 +1,398 @@
+"""AccessService: accounts, sign-in, regulator grants, authorisation and the access log's use cases.
+
+Every decision goes through :func:`records.access.policy.decide` and every decision is written to
+the access log in the same transaction as the work it guards, allowed or refused (ACS-02, ACS-08,
+ACS-14). A refusal is committed first and raised afterwards, so the error never rolls back its own
+record.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from records.access.errors import (
+    AccessDeniedError, AuditChainBrokenError, AuthenticationError, GrantExpiredError, GrantNotFoundError,
+    InvalidGrantError, InvalidUserError, UserExistsError,
+)
+from records.access.identity import (
+    Action, Decision, DossierTarget, Grant, GrantFilter, Identity, IssuedToken, RequestContext, Role, Rule, UserInfo,
+    account_name,
+)
+from records.access.log import AccessEvent, AccessLog, Checkpoint, LogEntry, Outcome, VerifyResult
+from records.access.model import AccessScope
+from records.access.policy import decide, fold_keyword, scope_for
+from records.access.tables import (
+    GrantRow, TokenRow, UserRow, current_identity, dossier_row, grant_of, grant_row, identity_of, token_count, token_digest,
+    user_info, user_row,
+)
+from records.db import UnitOfWork
+
+__all__ = ["AccessService"]
+
+T = TypeVar("T")
+_NO_CONTEXT = RequestContext()
+_TOKEN_PREFIX = "dos_"
+_MIN_PASSWORD = 8
+# What a log entry names when the action has no dossier: the kind of object acted on.
+_OBJECT_TYPES: Mapping[Action, str] = {
+    Action.LIST_DOSSIERS: "catalogue", Action.SEARCH: "catalogue", Action.MANAGE_USERS: "user", Action.SIGN_IN: "user",
+    Action.MANAGE_GRANTS: "grant", Action.READ_AUDIT_LOG: "access_log", Action.VERIFY_AUDIT_LOG: "access_log"}
+
+
+class AccessService:
+    """Use cases of access control. Holds no state besides its collaborators.
+
+    Args:
+        uow: the catalogue's unit of work.
+        access_log: the hash-chained log, sharing the catalogue's transactions.
+        clock: aware UTC "now" (tests freeze it).
+        fold: how grant filters compare names with a dossier's; pass the search index's
+            ``normalize_keyword`` so that decide() and search agree exactly.
+        hasher: argon2id parameters (argon2-cffi's RFC 9106 defaults unless given).
+    """
+
+    def __init__(self, uow: UnitOfWork, access_log: AccessLog, *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 fold: Callable[[str], str] = fold_keyword, hasher: PasswordHasher | None = None) -> None:
+        self._uow = uow
+        self._log = access_log
+        self._clock = clock
+        self._fold = fold
+        self._hasher = hasher or PasswordHasher()
+        self._dummy_hash: str | None = None
+
+    # ------------------------------------------------------------------ authorisation
+    def authorize(self, identity: Identity, action: Action, target: DossierTarget | None, *,
+                  context: RequestContext = _NO_CONTEXT, session: Session | None = None, grant_id: str | None = None,
+                  object_ref: str | None = None, details: Mapping[str, str] | None = None) -> Decision:
+        """Decide and log one access, allowed or refused, and return the decision (it never raises on refusal).
+
+        With ``session`` (a *writing* session: ``uow.write()``) the entry joins the caller's
+        transaction: the retrieval and its record commit together. A caller that refuses must
+        let that transaction commit and raise afterwards, or the refusal's entry rolls back.
+        Without it, the entry is committed in a transaction of its own before this returns.
+        The caller's account, department and grants are re-read, so a disabled account or a
+        revoked grant takes effect at once.
+        """
+        if session is not None:
+            return self._authorize_in(session, identity, action, target, context, grant_id, object_ref, details)[0]
+        with self._uow.write() as s:
+            return self._authorize_in(s, identity, action, target, context, grant_id, object_ref, details)[0]
+
+    def enforce(self, identity: Identity, action: Action, target: DossierTarget | None, *,
+                context: RequestContext = _NO_CONTEXT, grant_id: str | None = None,
+                object_ref: str | None = None, details: Mapping[str, str] | None = None) -> Decision:
+        """:meth:`authorize` in its own transaction, raising once a refusal is committed.
+
+        Raises:
+            GrantExpiredError: the grant that covered the target has expired (ACS-04).
+            AccessDeniedError: any other refusal.
+        """
+        with self._uow.write() as s:
+            decision, fresh = self._authorize_in(s, identity, action, target, context, grant_id, object_ref, details)
+        if not decision.allowed:
+            raise self.error_for(fresh, action, object_ref or (target.ref if target else None), decision)
+        return decision
+
+    def scope(self, identity: Identity, action: Action = Action.SEARCH, *, grant_id: str | None = None) -> AccessScope:
+        """What ``identity`` may see when searching or listing, from its current account and grants.
+
+        Raises:
+            GrantRequiredError: a regulator with several unmergeable grants named none.
+        """
+        with self._uow.read() as s:
+            fresh = current_identity(s, identity)
+        return scope_for(fresh, action, self._clock(), grant_id=grant_id)
+
+    def _authorize_in(self, s: Session, identity: Identity, action: Action, target: DossierTarget | None,
+                      context: RequestContext, grant_id: str | None, object_ref: str | None,
+                      details: Mapping[str, str] | None) -> tuple[Decision, Identity]:
+        fresh = current_identity(s, identity)
+        decision = decide(fresh, action, target, now=self._clock(), grant_id=grant_id, fold=self._fold)
+        if target is not None:
+            object_type, ref = ("document" if target.item_number else "dossier"), object_ref or target.ref
+        else:
+            object_type, ref = _OBJECT_TYPES.get(action, "archive"), object_ref
+        self._append(s, fresh, action, decision, context, object_type, ref, details)
+        return decision, fresh
+
+    def _append(self, s: Session, who: Identity, action: Action, decision: Decision, context: RequestContext,
+                object_type: str, object_ref: str | None, details: Mapping[str, str] | None) -> LogEntry:
+        grant = next((g for g in who.grants if g.grant_id == decision.grant_id), None)
+        return self._log.append(s, AccessEvent(
+            at=self._clock(), actor=who.name, actor_id=who.user_id, role=who.role_label, action=action,
+            object_type=object_type, object_ref=object_ref, reason=decision.reason, grant_id=decision.grant_id,
+            outcome=Outcome.ALLOWED if decision.allowed else Outcome.REFUSED,
+            purpose=context.purpose or (grant.purpose if grant else None), ip=context.ip,
+            user_agent=context.user_agent, details=dict(details or {}),
+        ))
+
+    def _guarded(self, actor: Identity, action: Action, context: RequestContext, object_ref: str | None,
+                 details: Mapping[str, str], work: Callable[[Session, Identity], T]) -> T:
+        """Authorise ``action``, log it, and run ``work`` in the same transaction; raise after a logged refusal."""
+        with self._uow.write() as s:
+            decision, fresh = self._authorize_in(s, actor, action, None, context, None, object_ref, details)
+            result = work(s, fresh) if decision.allowed else None
+        if not decision.allowed:
+            raise self.error_for(fresh, action, object_ref, decision)
+        return result  # type: ignore[return-value]  # allowed: work() ran and produced a T
+
+    @staticmethod
+    def error_for(who: Identity, action: Action, ref: str | None, decision: Decision) -> AccessDeniedError:
+        """The error to raise for a refusal that :meth:`authorize` returned (after its transaction committed)."""
+        grant = next((g for g in who.grants if g.grant_id == decision.grant_id), None)
+        if decision.rule is Rule.GRANT_EXPIRED and grant is not None:
+            return GrantExpiredError(who.name, action, ref, grant.grant_id, grant.expires_at)
+        return AccessDeniedError(who.name, action, ref, decision.reason)
+
+    # ------------------------------------------------------------------ accounts
+    def add_user(self, actor: Identity, name: str, role: Role, *, departments: Sequence[str] = (),
+                 password: str | None = None, context: RequestContext = _NO_CONTEXT) -> UserInfo:
+        """Create an account. Handlers need a department; a manager without one sees every department (ACS-03).
+
+        Raises:
+            AccessDeniedError: ``actor`` may not manage users (logged).
+            UserExistsError: the name is taken.
+            InvalidUserError: a field is malformed or the password shorter than 8 characters.
+        """
+        name = account_name(name)
+        depts = sorted({d.strip() for d in departments if d.strip()})
+        if role is Role.HANDLER and not depts:
+            raise InvalidUserError("department", "a handler acts for a department; give --department")
+        if password is not None and len(password) < _MIN_PASSWORD:
+            raise InvalidUserError("password", f"at least {_MIN_PASSWORD} characters")
+        hashed = self._hasher.hash(password) if password is not None else None
+
+        def work(s: Session, who: Identity) -> UserInfo:
+            if s.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
+                raise UserExistsError(name)
+            row = UserRow(id=uuid.uuid4().hex, name=name, role=role, departments=depts or None, password_hash=hashed,
+                          active=True, created_at=self._clock(), created_by=who.name)
+            s.add(row)
+            s.flush()
+            return user_info(row, 0)
+
+        return self._guarded(actor, Action.MANAGE_USERS, context, name,
+                             {"change": "add_user", "role": role, "departments": ",".join(depts)}, work)
+
+    def disable_user(self, actor: Identity, name: str, *, context: RequestContext = _NO_CONTEXT) -> UserInfo:
+        """Disable an account: every later request by it, token or password, is refused."""
+        def work(s: Session, who: Identity) -> UserInfo:
+            row = user_row(s, name)
+            if row.active:
+                row.active, row.disabled_at, row.disabled_by = False, self._clock(), who.name
+            return user_info(row, token_count(s, row.id))
+
+        return self._guarded(actor, Action.MANAGE_USERS, context, name, {"change": "disable_user"}, work)
+
+    def list_users(self, actor: Identity, *, context: RequestContext = _NO_CONTEXT) -> list[UserInfo]:
+        def work(s: Session, _who: Identity) -> list[UserInfo]:
+            counts = dict(s.execute(select(TokenRow.user_id, func.count()).where(TokenRow.revoked_at.is_(None))
+                                    .group_by(TokenRow.user_id)).all())
+            return [user_info(r, counts.get(r.id, 0)) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+        return self._guarded(actor, Action.MANAGE_USERS, context, None, {"change": "list_users"}, work)
+
+    def identity(self, name: str) -> Identity:
+        """The current identity of an account, for a caller that has already authenticated it."""
+        with self._uow.read() as s:
+            return identity_of(s, user_row(s, name))
+
+    # ------------------------------------------------------------------ sign-in
+    def authenticate(self, name: str, password: str, *, context: RequestContext = _NO_CONTEXT) -> Identity:
+        """Check a password (argon2id) and return the account's identity; every attempt is logged.
+
+        Raises:
+            AuthenticationError: unknown name, wrong password, no password set, or disabled account.
+        """
+        with self._uow.write() as s:
+            row = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+            problem = self._password_problem(row, password)
+            if row is not None and problem is None and self._hasher.check_needs_rehash(row.password_hash or ""):
+                row.password_hash = self._hasher.hash(password)
+            who, decision = self._sign_in(s, name, row, problem, context, {"method": "password"})
+        if not decision.allowed:
+            raise AuthenticationError(name)
+        return who
+
+    def _password_problem(self, row: UserRow | None, password: str) -> str | None:
+        if row is None or row.password_hash is None:
+            # Spend the same time as a real check, so response times do not reveal which names exist.
+            self._dummy_hash = self._dummy_hash or self._hasher.hash(secrets.token_hex(16))
+            _verify(self._hasher, self._dummy_hash, password)
+            return "unknown user" if row is None else "no password set for this account"
+        return None if _verify(self._hasher, row.password_hash, password) else "wrong password"
+
+    def _sign_in(self, s: Session, name: str, row: UserRow | None, problem: str | None, context: RequestContext,
+                 details: dict[str, str]) -> tuple[Identity, Decision]:
+        if row is None:
+            who = Identity(name=name or "-", role=None, active=False)
+        else:
+            who = identity_of(s, row)
+        decision = decide(who, Action.SIGN_IN, None, now=self._clock()) if problem is None else \
+            Decision(False, problem, rule=Rule.CREDENTIALS)
+        self._append(s, who, Action.SIGN_IN, decision, context, "user", who.name, details)
+        return who, decision
+
+    def create_token(self, actor: Identity, name: str, *, label: str | None = None,
+                     expires_at: datetime | None = None, context: RequestContext = _NO_CONTEXT) -> IssuedToken:
+        """Issue an API token for account ``name``; the token is returned once and only its SHA-256 kept."""
+        token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+        def work(s: Session, who: Identity) -> IssuedToken:
+            row = user_row(s, name)
+            t = TokenRow(id=uuid.uuid4().hex, user_id=row.id, token_sha256=token_digest(token), label=label,
+                         created_at=self._clock(), created_by=who.name, expires_at=expires_at)
+            s.add(t)
+            s.flush()
+            return IssuedToken(token=token, token_id=t.id, user=row.name, created_at=t.created_at, expires_at=expires_at)
+
+        return self._guarded(actor, Action.MANAGE_USERS, context, name, {"change": "create_token"}, work)
+
+    def authenticate_token(self, token: str, *, context: RequestContext = _NO_CONTEXT) -> Identity:
+        """The identity an API token stands for; every attempt is logged.
+
+        Raises:
+            AuthenticationError: unknown, revoked or expired token, or a disabled account.
+        """
+        digest = token_digest(token)
+        now = self._clock()
+        with self._uow.write() as s:
+            t = s.scalars(select(TokenRow).where(TokenRow.token_sha256 == digest)).first()
+            row = s.get(UserRow, t.user_id) if t is not None else None
+            problem = ("unknown token" if t is None or row is None else "token revoked" if t.revoked_at is not None
+                       else "token expired" if t.expires_at is not None and now >= t.expires_at else None)
+            details = {"method": "token", "token": t.id if t is not None else f"sha256:{digest[:12]}"}
+            who, decision = self._sign_in(s, row.name if row else "-", row, problem, context, details)
+        if not decision.allowed:
+            raise AuthenticationError(row.name if row else None)
+        return who
+
+    # ------------------------------------------------------------------ regulator grants (ACS-04)
+    def grant_regulator_access(
+        self, actor: Identity, grantee: str, *, purpose: str, expires_at: datetime,
+        dossiers: Sequence[str] | None = None, filter: GrantFilter | None = None,
+        context: RequestContext = _NO_CONTEXT,
+    ) -> Grant:
+        """Give a regulator read-only access to some dossiers or to a saved filter, for a purpose, until ``expires_at``.
+
+        Raises:
+            AccessDeniedError: ``actor`` may not manage grants (logged).
+            InvalidGrantError: not exactly one of ``dossiers`` and ``filter``, no purpose, or an expiry in the past.
+            UserNotFoundError: no such account; InvalidGrantError if it is not an active regulator.
+            DossierNotFoundError: a named dossier does not exist.
+        """
+        if (dossiers is None) == (filter is None):
+            raise InvalidGrantError("scope", "give either dossiers or a filter")
+        if dossiers is not None and not dossiers:
+            raise InvalidGrantError("dossiers", "name at least one dossier")
+        if filter is not None and filter.is_unlimited:
+            raise InvalidGrantError("filter", "a filter must limit at least one dimension")
+        if not purpose.strip():
+            raise InvalidGrantError("purpose", "a grant states its purpose")
+        if expires_at.tzinfo is None:
+            raise InvalidGrantError("expires", "must carry a time zone")
+        if expires_at <= self._clock():
+            raise InvalidGrantError("expires", "lies in the past")
+        grant_id = uuid.uuid4().hex
+
+        def work(s: Session, who: Identity) -> Grant:
+            user = user_row(s, grantee)
+            if user.role != Role.REGULATOR or not user.active:
+                raise InvalidGrantError("to", f"{grantee} is not an active regulator account")
+            rows = [dossier_row(s, ref) for ref in dict.fromkeys(dossiers or ())]
+            g = Grant(grant_id=grant_id, grantee=user.name, grantee_id=user.id, purpose=purpose.strip(),
+                      granted_by=who.name, granted_at=self._clock(), expires_at=expires_at.astimezone(timezone.utc),
+                      dossier_ids=frozenset(d.id for d in rows) if dossiers is not None else None,
+                      archive_numbers=tuple(d.archive_number for d in rows), filter=filter)
+            s.add(grant_row(g))
+            return g
+
+        scope = ",".join(dossiers) if dossiers is not None else (filter or GrantFilter()).render()
+        return self._guarded(actor, Action.MANAGE_GRANTS, context, grant_id, {
+            "change": "add_grant", "grantee": grantee, "scope": scope, "purpose": purpose,
+            "expires_at": expires_at.isoformat()}, work)
+
+    def revoke_grant(self, actor: Identity, grant_id: str, *, context: RequestContext = _NO_CONTEXT) -> Grant:
+        """End a grant now (revoking an ended grant changes nothing)."""
+        def work(s: Session, who: Identity) -> Grant:
+            row = s.get(GrantRow, grant_id)
+            if row is None:
+                raise GrantNotFoundError(grant_id)
+            if row.revoked_at is None:
+                row.revoked_at, row.revoked_by = self._clock(), who.name
+            user = s.get(UserRow, row.grantee_id)
+            return grant_of(row, user.name if user else "?")
+
+        return self._guarded(actor, Action.MANAGE_GRANTS, context, grant_id, {"change": "revoke_grant"}, work)
+
+    def list_grants(self, actor: Identity, *, grantee: str | None = None,
+                    context: RequestContext = _NO_CONTEXT) -> list[Grant]:
+        """Every grant (or one regulator's), newest first, with its status computable at any time."""
+        def work(s: Session, _who: Identity) -> list[Grant]:
+            q = select(GrantRow, UserRow.name).join(UserRow, UserRow.id == GrantRow.grantee_id)
+            if grantee is not None:
+                q = q.where(UserRow.name == grantee)
+            return [grant_of(g, n) for g, n in s.execute(q.order_by(GrantRow.granted_at.desc(), GrantRow.id))]
+
+        return self._guarded(actor, Action.MANAGE_GRANTS, context, grantee, {"change": "list_grants"}, work)
+
+    # ------------------------------------------------------------------ the access log
+    def read_audit_log(self, actor: Identity, *, since: datetime | None = None, until: datetime | None = None,
+                       user: str | None = None, limit: int | None = None,
+                       context: RequestContext = _NO_CONTEXT, export: bool = False) -> list[LogEntry]:
+        """Access-log entries in order. Auditors read all of it; a regulator only its own entries.
+
+        The reading is itself logged (as an export when ``export``), before the entries are read.
+        """
+        details = {"export": "json"} if export else {}
+        with self._uow.write() as s:
+            decision, fresh = self._authorize_in(s, actor, Action.READ_AUDIT_LOG, None, context, None, user, details)
+            if decision.allowed:
+                actor_id = fresh.user_id if decision.rule is Rule.OWN_ENTRIES else (
+                    user_row(s, user).id if user is not None else None)
+                entries = self._log.entries(s, since=since, until=until, actor_id=actor_id, limit=limit)
+        if not decision.allowed:
+            raise self.error_for(fresh, Action.READ_AUDIT_LOG, user, decision)
+        return entries
+
+    def export_audit_log(self, actor: Identity, *, since: datetime | None = None, until: datetime | None = None,
+                         context: RequestContext = _NO_CONTEXT) -> list[LogEntry]:
+        """The log between two times, for an auditor to take away (logged as an export)."""
+        return self.read_audit_log(actor, since=since, until=until, context=context, export=True)
+
+    def verify_access_log(self, actor: Identity, *, context: RequestContext = _NO_CONTEXT) -> VerifyResult:
+        """Check the whole chain, the head and every signed checkpoint (``dossier audit verify``)."""
+        try:
+            decision = self.authorize(actor, Action.VERIFY_AUDIT_LOG, None, context=context)
+        except AuditChainBrokenError:
+            # The log takes no entry when its head is gone; reporting that is the verifier's job.
+            with self._uow.read() as s:
+                decision = decide(current_identity(s, actor), Action.VERIFY_AUDIT_LOG, None, now=self._clock())
+        if not decision.allowed:
+            raise AccessDeniedError(actor.name, Action.VERIFY_AUDIT_LOG, None, decision.reason)
+        with self._uow.read() as s:
+            return self._log.verify(s)
+
+    def checkpoint_access_log(self, actor: Identity, *, context: RequestContext = _NO_CONTEXT) -> Checkpoint | None:
+        """Sign the log's current head now, in the catalogue and the checkpoint file."""
+        return self._guarded(actor, Action.VERIFY_AUDIT_LOG, context, None, {"change": "checkpoint"},
+                             lambda s, _who: self._log.checkpoint(s))
+
+
+
+def _verify(hasher: PasswordHasher, hashed: str, password: str) -> bool:
+    try:
+        return hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+

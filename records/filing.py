@@ -1,0 +1,286 @@
+"""DocumentFiling: filing originals into a dossier, reading them back, and their extracted text.
+
+An original is sealed and durable in the vault before the catalogue commits; a failed commit
+removes the sealed blobs again, so no orphan stays. Listeners (the search index) hear of each
+document after its commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+import hashlib
+import json
+import logging
+from pathlib import Path
+import uuid
+
+from sqlalchemy import func, select
+
+from records.errors import (
+    DocumentNotFoundError, DuplicateDocumentError, InvalidRegistrationError,
+)
+from records.lookup import RecordsLookup, _closed_on, _READ_CHUNK
+from records.mapping import registration_of
+from records.model import (
+    Channel, DocumentAnalysis, DocumentInfo, FiledDocument, DocumentKind, DocumentSource, DossierState,
+    ObjectKind, item_number,
+)
+from records.tables import DocumentRow, DossierRow, StoredObjectRow
+from records.vault import SealedObject, WrappedKey
+
+log = logging.getLogger(__name__)
+
+
+class DocumentFiling(RecordsLookup):
+    """Document use cases of RecordsService."""
+
+    # ------------------------------------------------------------------ documents
+    def file_document(
+        self,
+        actor: str,
+        ref: str,
+        source_path: Path | bytes,
+        *,
+        kind: DocumentKind,
+        filename: str | None = None,
+        media_type: str = "application/octet-stream",
+        received_at: datetime | None = None,
+        channel: Channel | None = None,
+        source: DocumentSource = DocumentSource.UPLOAD,
+        parent_item: str | None = None,
+        supersedes_item: str | None = None,
+        analysis: DocumentAnalysis | None = None,
+        sha256: str | None = None,
+    ) -> DocumentInfo:
+        """File one original into a dossier: sealed and durable in the vault, then catalogued.
+
+        ``source_path`` is a file or the bytes themselves (an email attachment held in memory).
+        With ``analysis``, the extracted text and metadata are sealed as a second object and the
+        intake facts (outcome, pages, OCR confidence, classification rule) are catalogued.
+        ``sha256`` saves a second read when the caller has hashed the bytes already; it is
+        checked against the hash computed while sealing, so a wrong value is refused.
+
+        Raises:
+            DossierClosedError: the dossier no longer takes material.
+            DuplicateDocumentError: the same bytes are already filed in this dossier.
+        """
+        if isinstance(source_path, bytes) and filename is None:
+            raise InvalidRegistrationError("filename", "in-memory content needs a filename")
+        if sha256 is None:
+            sha256 = hashlib.sha256(source_path).hexdigest() if isinstance(source_path, bytes) else _sha256_file(source_path)
+        with self._uow.read() as s:
+            row = self._dossier_row(s, ref)
+            self._check_open(row)
+            self._check_duplicate(s, row, sha256)
+            dossier_id = row.id
+        document_id = uuid.uuid4().hex
+        object_id = uuid.uuid4().hex
+        text_id = uuid.uuid4().hex if analysis is not None else None
+        sealed = self._vault.store_object(object_id, ObjectKind.ORIGINAL, _chunks(source_path))
+        if sealed.sha256 != sha256:
+            # The file changed between hashing and sealing; refuse rather than file a guess.
+            self._vault.delete_object(object_id)
+            raise InvalidRegistrationError("file", f"{filename or source_path} changed while it was being filed")
+        now = self._clock()
+        try:
+            sealed_text = None
+            if analysis is not None and text_id is not None:
+                sealed_text = self._vault.store_object(text_id, ObjectKind.TEXT, [_text_payload(analysis)])
+            with self._uow.write() as s:
+                row = s.get(DossierRow, dossier_id)
+                assert row is not None
+                self._check_open(row)
+                self._check_duplicate(s, row, sha256)
+                parent = self._document_row(s, parent_item) if parent_item else None
+                previous = self._document_row(s, supersedes_item) if supersedes_item else None
+                for linked in (parent, previous):
+                    if linked is not None and linked.dossier_id != row.id:
+                        raise InvalidRegistrationError("item", f"{linked.id} belongs to another dossier")
+                if previous is not None:
+                    seq, version = previous.item_seq, 1 + s.scalar(
+                        select(func.max(DocumentRow.version)).where(
+                            DocumentRow.dossier_id == row.id, DocumentRow.item_seq == previous.item_seq)
+                    )
+                else:
+                    row.last_item += 1
+                    seq, version = row.last_item, 1
+                doc = DocumentRow(
+                    id=document_id, dossier_id=row.id, item_seq=seq, version=version, kind=kind,
+                    filename=filename or getattr(source_path, "name", "unnamed"), media_type=media_type,
+                    size=sealed.size, sha256=sha256, received_at=received_at or now, channel=channel,
+                    source=source, parent_id=parent.id if parent else None,
+                    supersedes_id=previous.id if previous else None, filed_at=now, filed_by=actor,
+                    **_analysis_columns(analysis),
+                )
+                s.add(doc)
+                s.add(_object_row(document_id, ObjectKind.ORIGINAL, sealed, now))
+                if sealed_text is not None:
+                    s.add(_object_row(document_id, ObjectKind.TEXT, sealed_text, now))
+                s.flush()
+                info = self._document_info(s, row, doc)
+                filed = FiledDocument(info, row.id, row.archive_number, DossierState(row.state),
+                                      registration_of(row), (analysis.text if analysis else None) or "", _closed_on(row))
+        except BaseException:
+            # Nothing in the catalogue points at the sealed blobs: remove them so no orphan stays.
+            self._vault.delete_object(object_id)
+            if text_id is not None:
+                self._vault.delete_object(text_id)
+            raise
+        self._notify(filed)
+        return info
+
+    def _notify(self, filed: FiledDocument) -> None:
+        for listener in self._listeners:
+            try:
+                listener(filed)
+            except Exception:  # noqa: BLE001 - see on_document_filed
+                log.exception("listener failed for %s; the index will miss it until reindex", filed.document.item_number)
+
+    def filed_documents(self, actor: str, *, dossier: str | None = None) -> Iterator[FiledDocument]:
+        """Every live document (of one dossier, or all) with its decrypted text, for the search index."""
+        with self._uow.read() as s:
+            q = (select(DocumentRow.id, DossierRow.archive_number).join(DossierRow, DocumentRow.dossier_id == DossierRow.id)
+                 .order_by(DossierRow.archive_number, DocumentRow.item_seq, DocumentRow.version))
+            if dossier is not None:
+                q = q.where(DossierRow.id == self._dossier_row(s, dossier).id)
+            refs = s.execute(q).all()
+        for document_id, _number in refs:
+            with self._uow.read() as s:
+                doc = s.get(DocumentRow, document_id)
+                if doc is None:
+                    continue
+                row = doc.dossier
+                info = self._document_info(s, row, doc)
+                obj = s.scalars(select(StoredObjectRow).where(
+                    StoredObjectRow.document_id == doc.id, StoredObjectRow.kind == ObjectKind.TEXT)).first()
+                if any(o.shredded_at is not None for o in doc.objects):
+                    continue
+                ref = (obj.id, WrappedKey(obj.key_id, obj.wrapped_key), obj.sha256) if obj and obj.key_id and obj.wrapped_key else None
+                head = (row.id, row.archive_number, DossierState(row.state), registration_of(row), _closed_on(row))
+            text = ""
+            if ref is not None:
+                payload = json.loads(b"".join(self._vault.open_object(ref[0], ObjectKind.TEXT, ref[1], expected_sha256=ref[2])))
+                text = str(payload.get("text", ""))
+            yield FiledDocument(info, head[0], head[1], head[2], head[3], text, head[4])
+
+    def live_document_ids(self, actor: str) -> Iterator[str]:
+        """Ids of every document whose objects are not destroyed (what the index should hold)."""
+        with self._uow.read() as s:
+            shredded = select(StoredObjectRow.document_id).where(StoredObjectRow.shredded_at.is_not(None))
+            ids = list(s.scalars(select(DocumentRow.id).where(DocumentRow.id.not_in(shredded))))
+        yield from ids
+
+    def existing_item(self, actor: str, ref: str, sha256: str) -> str | None:
+        """The item number under which these bytes are already filed in the dossier, if any."""
+        with self._uow.read() as s:
+            row = self._dossier_row(s, ref)
+            try:
+                self._check_duplicate(s, row, sha256)
+            except DuplicateDocumentError as dup:
+                return dup.existing_item
+            return None
+
+    def document_hashes(self, actor: str, ref: str) -> dict[str, str]:
+        """SHA-256 → item number of everything filed in a dossier (one query for a whole batch)."""
+        with self._uow.read() as s:
+            row = self._dossier_row(s, ref)
+            docs = s.execute(select(DocumentRow.sha256, DocumentRow.item_seq, DocumentRow.version)
+                             .where(DocumentRow.dossier_id == row.id)).all()
+            return {sha: item_number(row.archive_number, seq, self._item_width, v) for sha, seq, v in docs}
+
+    def find_documents_by_sha256(self, actor: str, sha256: str) -> list[tuple[str, str]]:
+        """Every (archive number, item number) holding exactly these bytes, across the archive.
+
+        Mail intake uses it so that a message filed just before a crash is recognised on the
+        next run instead of opening a second dossier.
+        """
+        with self._uow.read() as s:
+            rows = s.execute(
+                select(DossierRow.archive_number, DocumentRow.item_seq, DocumentRow.version)
+                .join(DocumentRow, DocumentRow.dossier_id == DossierRow.id)
+                .where(DocumentRow.sha256 == sha256)
+                .order_by(DossierRow.archive_number, DocumentRow.item_seq, DocumentRow.version)
+            ).all()
+        return [(n, item_number(n, seq, self._item_width, v)) for n, seq, v in rows]
+
+    def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]:
+        """The document and a stream of its original bytes, authenticated segment by segment.
+
+        The stream raises ``IntegrityError`` if the stored bytes were altered; its last chunk is
+        only yielded after the SHA-256 matched, so write to a temporary file and keep it only
+        when the stream is exhausted.
+        """
+        with self._uow.read() as s:
+            doc = self._document_row(s, item)
+            obj = self._object_row(s, doc.id, ObjectKind.ORIGINAL)
+            info = self._document_info(s, doc.dossier, doc)
+            if obj.wrapped_key is None or obj.key_id is None:
+                raise DocumentNotFoundError(f"{item} (destroyed)")
+            wrapped = WrappedKey(key_id=obj.key_id, ciphertext=obj.wrapped_key)
+            object_id, sha = obj.id, obj.sha256
+        return info, self._vault.open_object(object_id, ObjectKind.ORIGINAL, wrapped, expected_sha256=sha)
+
+    def document_text(self, actor: str, item: str) -> tuple[DocumentInfo, str, dict[str, str]]:
+        """The extracted text and metadata of a document, decrypted from the vault.
+
+        Raises:
+            DocumentNotFoundError: no such document, or no text was extracted from it.
+        """
+        with self._uow.read() as s:
+            doc = self._document_row(s, item)
+            info = self._document_info(s, doc.dossier, doc)
+            obj = s.scalars(select(StoredObjectRow).where(
+                StoredObjectRow.document_id == doc.id, StoredObjectRow.kind == ObjectKind.TEXT)).first()
+            if obj is None or obj.wrapped_key is None or obj.key_id is None:
+                raise DocumentNotFoundError(f"{item} (no extracted text)")
+            wrapped, object_id, sha = WrappedKey(obj.key_id, obj.wrapped_key), obj.id, obj.sha256
+        payload = json.loads(b"".join(self._vault.open_object(object_id, ObjectKind.TEXT, wrapped, expected_sha256=sha)))
+        return info, str(payload.get("text", "")), dict(payload.get("metadata", {}))
+
+    def get_document(self, actor: str, item: str) -> DocumentInfo:
+        with self._uow.read() as s:
+            doc = self._document_row(s, item)
+            return self._document_info(s, doc.dossier, doc)
+
+def _object_row(document_id: str, kind: ObjectKind, sealed: SealedObject, now: datetime) -> StoredObjectRow:
+    return StoredObjectRow(
+        id=sealed.object_id, document_id=document_id, kind=kind, blob_key=sealed.blob_key,
+        size=sealed.size, stored_size=sealed.stored_size, sha256=sealed.sha256,
+        key_id=sealed.wrapped_key.key_id, wrapped_key=sealed.wrapped_key.ciphertext, created_at=now,
+    )
+
+
+def _analysis_columns(analysis: DocumentAnalysis | None) -> dict[str, object]:
+    if analysis is None:
+        return {}
+    return {
+        "outcome": analysis.outcome, "outcome_message": analysis.message, "pages": analysis.pages,
+        "languages": list(analysis.languages), "text_chars": len(analysis.text or ""),
+        "ocr_confidence": analysis.ocr_confidence, "review_pages": list(analysis.review_pages),
+        "kind_rule": analysis.kind_rule,
+    }
+
+
+def _text_payload(analysis: DocumentAnalysis) -> bytes:
+    return json.dumps({"text": analysis.text or "", "metadata": analysis.metadata}, ensure_ascii=False).encode()
+
+
+def _chunks(source: Path | bytes) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        yield source
+    else:
+        yield from _read_chunks(source)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    for chunk in _read_chunks(path):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _read_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while chunk := f.read(_READ_CHUNK):
+            yield chunk

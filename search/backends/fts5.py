@@ -1,0 +1,356 @@
+"""The embedded search index: SQLite FTS5 in the archive's data directory.
+
+Layout: a directory (default ``<data_dir>/search``) holding one SQLite file per index
+generation and a ``CURRENT`` file naming the live one. :meth:`Fts5SearchIndex.rebuild` writes a
+new generation beside the live one and swaps ``CURRENT`` atomically (``os.replace``); every
+connection notices the swap on its next call and reopens, so readers never see a half-built
+index and an old generation's WAL can never be replayed into a new file.
+
+Each generation holds:
+
+* ``fts`` — a *contentless* FTS5 table (``content=''``) over pre-analysed tokens
+  (:mod:`search.analysis`): columns ``title``, ``body``, ``extra`` (archive and item numbers,
+  parties) and ``tail`` (the last character of each CJK run). Ranking is FTS5's BM25 with
+  per-column weights (:data:`WEIGHTS`).
+* ``docs`` — one row per document: catalogue facts to filter, sort and count facets on
+  (:mod:`._fts5_schema`); respondent and complainant only as keyed digests.
+* ``sealed`` — per document the title, text and extra *sealed* with AES-256-GCM
+  (:mod:`._sealing`), opened only for the hits of the page being shown. Contentless FTS5 on SQLite < 3.43 can delete a row only when
+  given its tokens again, so they are re-derived from the sealed fields on delete; this is why
+  the analyser version is stamped in ``meta`` and a mismatch demands a rebuild.
+
+Residual risk (the architecture's "plaintext on disk" question): the FTS5 inverted index itself
+is on disk in the clear. It holds every bigram and stemmed word with its positions, from which
+much of a text can be reconstructed by someone with the file. Titles, texts, snippets' source
+and party names are not readable without the key. Put the data directory on an encrypted volume
+where that residual leak matters.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import sqlite3
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from records.access.model import AccessScope
+from search.analysis import ANALYSER_VERSION, normalize_keyword
+from search.backends._fts5_schema import SCHEMA, FacetKeys, fts_columns
+from search.backends._fts5_sql import filter_clause, match_expression, scope_clause
+from search.backends._sealing import Sealer
+from search.errors import IndexOutdatedError, SearchUnavailableError
+from search.highlight import make_snippet
+from search.interfaces import ProgressCallback, SearchIndex
+from search.model import Facet, IndexEntry, SearchHit, SearchPage, SearchQuery, SortOrder
+from search.plan import TextLeaf, plan_query
+
+# BM25 column weights: title, body, extra, tail. Tuned on queries-dev (benchmarks/search_quality.py).
+WEIGHTS = (4.0, 1.0, 2.0, 0.5)
+_BATCH = 500
+
+
+
+class Fts5SearchIndex:
+    """SQLite FTS5 implementation of :class:`~search.interfaces.SearchIndex` (the embedded default).
+
+    Args:
+        directory: where the index generations live (created if missing).
+        key: at least 32 bytes of secret key material for sealing stored fields; the
+            composition root derives it from the archive's key provider.
+    """
+
+    name: ClassVar[str] = "fts5"
+
+    def __init__(self, directory: Path, *, key: bytes) -> None:
+        self._dir = Path(directory)
+        self._sealer = Sealer(key)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._current_stat: tuple[int, int] | None = None
+        self._facet_keys = FacetKeys()
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not (self._dir / "CURRENT").exists():
+                self._swap_in(self._new_generation(lambda conn: None))
+        except (OSError, sqlite3.Error) as exc:
+            raise SearchUnavailableError(self.name, f"cannot open {self._dir}: {exc}") from exc
+
+    # ------------------------------------------------------------------ connection handling
+    def _open(self, path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        # A large page cache and memory-mapped reads: a common word visits tens of thousands of rows.
+        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("PRAGMA mmap_size=1073741824")
+        conn.executescript(SCHEMA)
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        """The live generation's connection, reopened if another process swapped generations."""
+        current = self._dir / "CURRENT"
+        st = current.stat()
+        stamp = (st.st_ino, st.st_mtime_ns)
+        if self._conn is None or stamp != self._current_stat:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._open(self._dir / current.read_text().strip())
+            self._current_stat = stamp
+            self._facet_keys = FacetKeys()
+        return self._conn
+
+    def _checked(self) -> sqlite3.Connection:
+        conn = self._connection()
+        row = conn.execute("SELECT value FROM meta WHERE key = 'analyser_version'").fetchone()
+        if row is None or row[0] != ANALYSER_VERSION:
+            raise IndexOutdatedError(self.name, row[0] if row else "none", ANALYSER_VERSION)
+        return conn
+
+    def _new_generation(self, fill: Callable[[sqlite3.Connection], None]) -> str:
+        name = f"index-{uuid.uuid4().hex[:12]}.sqlite3"
+        conn = self._open(self._dir / name)
+        try:
+            conn.execute("INSERT INTO meta VALUES ('analyser_version', ?)", (ANALYSER_VERSION,))
+            fill(conn)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except BaseException:
+            conn.close()
+            (self._dir / name).unlink(missing_ok=True)
+            raise
+        conn.close()
+        return name
+
+    def _swap_in(self, name: str) -> None:
+        tmp = self._dir / f"CURRENT.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(name + "\n")
+        old = (self._dir / "CURRENT").read_text().strip() if (self._dir / "CURRENT").exists() else None
+        os.replace(tmp, self._dir / "CURRENT")
+        if old and old != name:
+            # Readers that still hold the old file keep working on POSIX until they reopen.
+            for suffix in ("", "-wal", "-shm"):
+                (self._dir / (old + suffix)).unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ writes
+    def upsert(self, entries: Sequence[IndexEntry]) -> None:
+        with self._lock, self._translated():
+            conn = self._checked()
+            for start in range(0, len(entries), _BATCH):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for entry in entries[start:start + _BATCH]:
+                        self._remove(conn, entry.document_id)
+                        self._insert(conn, entry)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+
+    def delete(self, document_ids: Sequence[str]) -> None:
+        with self._lock, self._translated():
+            conn = self._checked()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for document_id in document_ids:
+                    self._remove(conn, document_id)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _insert(self, conn: sqlite3.Connection, e: IndexEntry, facet_keys: FacetKeys | None = None) -> None:
+        extra = " ".join(v for v in (e.archive_number, e.item_number, e.respondent, e.complainant) if v)
+        mac = self._sealer.mac
+        facet_key = (facet_keys or self._facet_keys).key(
+            conn, (e.kind, e.category, e.channel, e.received_on.year, e.state))
+        cur = conn.execute(
+            "INSERT INTO docs (document_id, dossier_id, archive_number, item_number, archive_key, item_key,"
+            " kind, channel, state, category_key, department_key, respondent_mac, complainant_mac,"
+            " received_on, closed_on, filed_at, facet_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (e.document_id, e.dossier_id, e.archive_number, e.item_number, normalize_keyword(e.archive_number),
+             normalize_keyword(e.item_number), e.kind, e.channel, e.state,
+             normalize_keyword(e.category) if e.category else None,
+             normalize_keyword(e.department) if e.department else None,
+             mac(normalize_keyword(e.respondent)) if e.respondent else None,
+             mac(normalize_keyword(e.complainant)) if e.complainant else None,
+             e.received_on.isoformat(), e.closed_on.isoformat() if e.closed_on else None,
+             e.filed_at.isoformat(), facet_key),
+        )
+        sealed = self._sealer.seal(e.document_id, {"title": e.title, "text": e.text, "extra": extra})
+        conn.execute("INSERT INTO sealed (rowid, fields) VALUES (?, ?)", (cur.lastrowid, sealed))
+        conn.execute("INSERT INTO fts (rowid, title, body, extra, tail) VALUES (?,?,?,?,?)",
+                     (cur.lastrowid, *fts_columns(e.title, e.text, extra)))
+
+    def _remove(self, conn: sqlite3.Connection, document_id: str) -> None:
+        row = conn.execute("SELECT d.rowid, s.fields FROM docs d JOIN sealed s ON s.rowid = d.rowid"
+                           " WHERE d.document_id = ?", (document_id,)).fetchone()
+        if row is None:
+            return
+        fields = self._open_sealed(document_id, row[1])
+        conn.execute("INSERT INTO fts (fts, rowid, title, body, extra, tail) VALUES ('delete', ?,?,?,?,?)",
+                     (row[0], *fts_columns(fields["title"], fields["text"], fields["extra"])))
+        conn.execute("DELETE FROM docs WHERE rowid = ?", (row[0],))
+        conn.execute("DELETE FROM sealed WHERE rowid = ?", (row[0],))
+
+    def rebuild(self, entries: Iterable[IndexEntry], *, progress: ProgressCallback | None = None) -> int:
+        count = 0
+
+        def fill(conn: sqlite3.Connection) -> None:
+            nonlocal count
+            facet_keys = FacetKeys()
+            for batch in _batches(entries, _BATCH):
+                conn.execute("BEGIN")
+                for entry in batch:
+                    self._insert(conn, entry, facet_keys)
+                conn.execute("COMMIT")
+                count += len(batch)
+                if progress is not None:
+                    progress(count)
+            conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+
+        with self._lock, self._translated():
+            self._swap_in(self._new_generation(fill))
+        return count
+
+    def reset(self) -> None:
+        self.rebuild(())
+
+    def refresh(self) -> None:
+        """Writes are visible when they commit; nothing to do."""
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # ------------------------------------------------------------------ reads
+    def document_ids(self) -> set[str]:
+        with self._lock, self._translated():
+            return {r[0] for r in self._checked().execute("SELECT document_id FROM docs")}
+
+    def search(self, query: SearchQuery, scope: AccessScope) -> SearchPage:
+        plan = plan_query(query.text)
+        if scope.is_empty or plan.match_nothing:
+            return SearchPage(query, (), 0, {f.value: {} for f in Facet} if query.facets else {})
+        with self._lock, self._translated():
+            conn = self._checked()
+            where, params = scope_clause(scope, self._sealer.mac)
+            clauses, args = [where], list(params)
+            if plan.filters is not None:
+                sql, p = filter_clause(plan.filters, self._sealer.mac)
+                clauses.append(f"({sql})")
+                args += p
+            for neg in plan.excluded:
+                clauses.append("d.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+                args.append(match_expression(neg))
+            if plan.text is not None:
+                source = "fts JOIN docs d ON d.rowid = fts.rowid"
+                clauses.insert(0, "fts MATCH ?")
+                args.insert(0, match_expression(plan.text))
+                score = "-bm25(fts, {}, {}, {}, {})".format(*WEIGHTS)
+            else:
+                source, score = "docs d", "0.0"
+            condition = " AND ".join(clauses)
+            if plan.text is not None and query.sort is SortOrder.RELEVANCE:
+                total, facets, page = self._ranked(conn, source, condition, args, score, query)
+            else:
+                total, facets, page = self._ordered(conn, source, condition, args, score, query)
+            hits = self._hits(conn, page, plan.leaves)
+        return SearchPage(query, hits, total, facets)
+
+    def _ranked(self, conn: sqlite3.Connection, source: str, condition: str, args: list[object], score: str,
+                query: SearchQuery) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
+        """Best first: one pass yields the total, the facets and the scores; the page is picked here."""
+        # (score, rowid) first, so plain tuple order ranks: equal scores put the later-filed
+        # document (higher rowid) first, deterministically.
+        rows = conn.execute(f"SELECT {score}, d.rowid, d.facet_key FROM {source} WHERE {condition}", args).fetchall()
+        facets = self._facet_keys.expand(conn, Counter(map(itemgetter(2), rows))) if query.facets else {}
+        best = heapq.nlargest(query.offset + query.page_size, rows)
+        return len(rows), facets, [(r[1], r[0]) for r in best[query.offset:]]
+
+    def _ordered(self, conn: sqlite3.Connection, source: str, condition: str, args: list[object], score: str,
+                 query: SearchQuery) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
+        """By date: counts grouped by facet key, the page by the received-date index."""
+        facets: dict[str, dict[str, int]] = {}
+        if query.facets:
+            counts = Counter({k: n for k, n in conn.execute(
+                f"SELECT d.facet_key, count(*) FROM {source} WHERE {condition} GROUP BY d.facet_key", args)})
+            total = sum(counts.values())
+            facets = self._facet_keys.expand(conn, counts)
+        else:
+            total = conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}", args).fetchone()[0]
+        rows = conn.execute(f"SELECT d.rowid, {score} FROM {source} WHERE {condition} ORDER BY {_order(query.sort)}"
+                            " LIMIT ? OFFSET ?", [*args, query.page_size, query.offset]).fetchall()
+        return total, facets, [(r[0], r[1]) for r in rows]
+
+    def _hits(self, conn: sqlite3.Connection, page: list[tuple[int, float]], leaves: Sequence[TextLeaf]
+              ) -> tuple[SearchHit, ...]:
+        if not page:
+            return ()
+        marks = ",".join("?" * len(page))
+        details = {row[0]: row[1:] for row in conn.execute(
+            "SELECT d.rowid, d.document_id, d.dossier_id, d.archive_number, d.item_number, d.kind, d.state,"
+            f" d.received_on, s.fields FROM docs d JOIN sealed s ON s.rowid = d.rowid WHERE d.rowid IN ({marks})",
+            [rowid for rowid, _ in page])}
+        hits = []
+        for rowid, score in page:
+            document_id, dossier_id, archive_number, item_number, kind, state, received_on, sealed = details[rowid]
+            fields = self._open_sealed(document_id, sealed)
+            hits.append(SearchHit(
+                document_id=document_id, dossier_id=dossier_id, archive_number=archive_number,
+                item_number=item_number, title=fields["title"], kind=kind, state=state,
+                received_on=date.fromisoformat(received_on), score=round(float(score), 4),
+                snippet=make_snippet(fields["text"], leaves),
+            ))
+        return tuple(hits)
+
+    def _open_sealed(self, document_id: str, sealed: bytes) -> dict[str, str]:
+        try:
+            return self._sealer.open(document_id, sealed)
+        except ValueError as exc:
+            raise SearchUnavailableError(self.name, f"stored text of {document_id} cannot be opened: {exc}; "
+                                                    "was the index built with another key?") from exc
+
+    def _translated(self) -> _SqliteErrors:
+        return _SqliteErrors(self.name)
+
+
+class _SqliteErrors:
+    """Turns sqlite3 failures into SearchUnavailableError (the catalogue is unaffected)."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise SearchUnavailableError(self.backend, str(exc)) from exc
+
+
+def _order(sort: SortOrder) -> str:
+    if sort is SortOrder.DATE_ASC:
+        return "d.received_on ASC, d.filed_at ASC, d.document_id ASC"
+    return "d.received_on DESC, d.filed_at DESC, d.document_id ASC"
+
+
+def _batches(entries: Iterable[IndexEntry], size: int) -> Iterator[list[IndexEntry]]:
+    batch: list[IndexEntry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_: type[SearchIndex] = Fts5SearchIndex

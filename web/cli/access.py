@@ -1,0 +1,268 @@
+"""`dossier user | token | grant | audit`: accounts, API tokens, regulator grants, the access log.
+
+These commands act as the console operator (``--as``, default ``cli:<login>``): whoever runs
+``dossier`` holds the data directory and its keys, and every command is logged under that name.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import click
+
+from records.access.errors import InvalidGrantError
+from records.access.identity import Grant, GrantFilter, Identity, RequestContext, Role
+from records.access.log import LogEntry
+from records.access.service import AccessService
+from records.errors import ConfigurationError
+from web.cli._output import echo_json, table, to_jsonable
+from web.cli.app import CliContext, command_errors, main, pass_cli
+
+_CONTEXT = RequestContext(user_agent="dossier-cli")
+
+
+def _access(cli: CliContext) -> AccessService:
+    return cli.services.access
+
+
+def _operator(cli: CliContext) -> Identity:
+    return Identity.operator(cli.actor)
+
+
+def _zone(cli: CliContext) -> ZoneInfo:
+    try:
+        return ZoneInfo(cli.settings.timezone)
+    except (KeyError, ValueError) as exc:
+        raise ConfigurationError(f"unknown time zone {cli.settings.timezone!r}") from exc
+
+
+def _moment(text: str, tz: ZoneInfo, *, end_of_day: bool, option: str) -> datetime:
+    """A date (its start, or the start of the next day with ``end_of_day``) or a date-time, in archive time."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if end_of_day else 0)
+            return datetime.combine(day, time(0), tzinfo=tz)
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidGrantError(option, f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+08:00]") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+# ---------------------------------------------------------------------- users
+@main.group()
+def user() -> None:
+    """Accounts: add, disable, list (roles: admin archivist handler manager regulator auditor)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--department", "departments", multiple=True, metavar="D",
+              help="A department the account acts for (repeat for several). A manager without one sees all.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def user_add(cli: CliContext, name: str, role: str, departments: tuple[str, ...], password_stdin: bool,
+             as_json: bool) -> None:
+    """Create account NAME; its password is hashed with argon2id."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    info = _access(cli).add_user(_operator(cli), name, Role(role), departments=departments, password=password,
+                                 context=_CONTEXT)
+    if as_json:
+        echo_json(info)
+    else:
+        click.echo(f"{info.name}  {info.role}  {_departments(info.departments, info.role)}")
+
+
+@user.command("disable")
+@click.argument("name")
+@pass_cli
+@command_errors
+def user_disable(cli: CliContext, name: str) -> None:
+    """Disable account NAME: its passwords and tokens stop working at once."""
+    info = _access(cli).disable_user(_operator(cli), name, context=_CONTEXT)
+    click.echo(f"{info.name} disabled")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def user_list(cli: CliContext, as_json: bool) -> None:
+    """Every account with its role, departments and state."""
+    users = _access(cli).list_users(_operator(cli), context=_CONTEXT)
+    if as_json:
+        echo_json(users)
+        return
+    rows = [[u.name, u.role.value, _departments(u.departments, u.role), "active" if u.active else "disabled",
+             "yes" if u.has_password else "no", str(u.tokens)] for u in users]
+    click.echo(table(rows, ["name", "role", "departments", "state", "password", "tokens"]))
+
+
+def _departments(departments: frozenset[str] | None, role: Role) -> str:
+    if departments is None:
+        return "(all)" if role is Role.MANAGER else "-"
+    return ",".join(sorted(departments))
+
+
+# ---------------------------------------------------------------------- tokens
+@main.group()
+def token() -> None:
+    """API tokens (stored as their SHA-256; shown once)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default=None, help="What the token is for.")
+@click.option("--expires", default=None, metavar="DATE", help="Last day of validity (archive time), or a date-time.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def token_create(cli: CliContext, name: str, label: str | None, expires: str | None, as_json: bool) -> None:
+    """Create an API token for account NAME and print it; it cannot be shown again."""
+    expires_at = _moment(expires, _zone(cli), end_of_day=True, option="--expires") if expires else None
+    issued = _access(cli).create_token(_operator(cli), name, label=label, expires_at=expires_at, context=_CONTEXT)
+    if as_json:
+        echo_json({"token": issued.token, "token_id": issued.token_id, "user": issued.user,
+                   "expires_at": issued.expires_at})
+    else:
+        click.echo(issued.token)
+        click.echo("store it now: only its hash is kept, it cannot be shown again", err=True)
+
+
+# ---------------------------------------------------------------------- grants (ACS-04)
+@main.group()
+def grant() -> None:
+    """Regulator grants: read-only, scoped, with a purpose and an expiry (ACS-04)."""
+
+
+@grant.command("add")
+@click.option("--to", "grantee", required=True, metavar="USER", help="The regulator account.")
+@click.option("--dossiers", default=None, metavar="N1,N2", help="Archive numbers the grant covers.")
+@click.option("--filter", "filter_text", default=None, metavar="QUERY",
+              help="A saved filter, e.g. 'respondent:某律所 category:收费 received:2026-01-01..2026-06-30'.")
+@click.option("--purpose", required=True, help="Why the regulator consults the archive (recorded with every access).")
+@click.option("--expires", required=True, metavar="DATE",
+              help="Last day of access (archive time; ends at midnight), or an exact date-time.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def grant_add(cli: CliContext, grantee: str, dossiers: str | None, filter_text: str | None, purpose: str,
+              expires: str, as_json: bool) -> None:
+    """Grant a regulator read access to some dossiers or to a saved filter; print the grant id."""
+    if (dossiers is None) == (filter_text is None):
+        raise InvalidGrantError("--dossiers/--filter", "give exactly one of them")
+    numbers = [n.strip() for n in dossiers.split(",") if n.strip()] if dossiers is not None else None
+    saved = GrantFilter.parse(filter_text) if filter_text is not None else None
+    g = _access(cli).grant_regulator_access(
+        _operator(cli), grantee, purpose=purpose, dossiers=numbers, filter=saved, context=_CONTEXT,
+        expires_at=_moment(expires, _zone(cli), end_of_day=True, option="--expires"))
+    if as_json:
+        echo_json(_grant_json(g))
+    else:
+        click.echo(g.grant_id)
+
+
+@grant.command("list")
+@click.option("--to", "grantee", default=None, metavar="USER", help="Only this regulator's grants.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def grant_list(cli: CliContext, grantee: str | None, as_json: bool) -> None:
+    """Every grant with its scope, purpose, expiry and status now."""
+    grants = _access(cli).list_grants(_operator(cli), grantee=grantee, context=_CONTEXT)
+    if as_json:
+        echo_json([_grant_json(g) for g in grants])
+        return
+    now, tz = datetime.now(timezone.utc), _zone(cli)
+    rows = [[g.grant_id, g.grantee, g.status(now).value, g.describe(), g.purpose,
+             g.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), g.granted_by] for g in grants]
+    click.echo(table(rows, ["grant", "to", "status", "scope", "purpose", "expires", "by"]))
+
+
+@grant.command("revoke")
+@click.argument("grant_id")
+@pass_cli
+@command_errors
+def grant_revoke(cli: CliContext, grant_id: str) -> None:
+    """End grant GRANT_ID now."""
+    g = _access(cli).revoke_grant(_operator(cli), grant_id, context=_CONTEXT)
+    click.echo(f"{g.grant_id} revoked ({g.grantee})")
+
+
+def _grant_json(g: Grant) -> dict[str, object]:
+    out: dict[str, object] = to_jsonable(g)
+    out["filter"] = g.filter.render() if g.filter else None
+    out["status"] = g.status(datetime.now(timezone.utc)).value
+    return out
+
+
+# ---------------------------------------------------------------------- the access log
+@main.group()
+def audit() -> None:
+    """The hash-chained access log: verify, export, checkpoint."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def audit_verify(cli: CliContext, as_json: bool) -> None:
+    """Check every entry, the chain head and every signed checkpoint; exit 1 naming the first broken entry."""
+    result = _access(cli).verify_access_log(_operator(cli), context=_CONTEXT)
+    if as_json:
+        echo_json(result)
+    else:
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+        if result.ok:
+            click.echo(f"ok: {result.checked} entries, {result.checkpoints} signed checkpoints")
+        else:
+            where = f"entry {result.first_broken_seq}" if result.first_broken_seq is not None else "the log"
+            click.echo(f"BROKEN at {where}: {result.reason} ({result.checked} entries checked)")
+    if not result.ok:
+        sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--from", "since", default=None, metavar="DATE", help="From this day (archive time) or date-time.")
+@click.option("--to", "until", default=None, metavar="DATE", help="Up to and including this day, or before a date-time.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array (default: one JSON object per line).")
+@pass_cli
+@command_errors
+def audit_export(cli: CliContext, since: str | None, until: str | None, as_json: bool) -> None:
+    """Write access-log entries, with their hashes, for an auditor to take away."""
+    tz = _zone(cli)
+    entries = _access(cli).export_audit_log(
+        _operator(cli), context=_CONTEXT,
+        since=_moment(since, tz, end_of_day=False, option="--from") if since else None,
+        until=_moment(until, tz, end_of_day=True, option="--to") if until else None)
+    records = [_entry_json(e) for e in entries]
+    if as_json:
+        echo_json(records)
+    else:
+        for r in records:
+            click.echo(_compact(r))
+
+
+@audit.command("checkpoint")
+@pass_cli
+@command_errors
+def audit_checkpoint(cli: CliContext) -> None:
+    """Sign the log's current head now (also appended to <data_dir>/audit-checkpoints.jsonl)."""
+    cp = _access(cli).checkpoint_access_log(_operator(cli), context=_CONTEXT)
+    click.echo("the access log is empty" if cp is None else f"checkpoint at entry {cp.seq}: {cp.entry_hash}")
+
+
+def _entry_json(e: LogEntry) -> dict[str, object]:
+    body: dict[str, object] = {"seq": e.seq, **to_jsonable(e.event)}
+    body.update(prev_hash=e.prev_hash, entry_hash=e.entry_hash)
+    return body
+
+
+def _compact(record: dict[str, object]) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,69 @@
+"""Rebuild zh_Hans_CN messages.po: pybabel extract -F web/translations/babel.cfg -o /tmp/m.pot . ; python web/translations/build_catalog.py /tmp/m.pot web/translations/zh_Hans_CN/LC_MESSAGES/messages.po ; pybabel compile -d web/translations"""
+import re, sys
+ZH = {
+"Not found":"未找到","Internal error":"内部错误","The form expired or was not sent from this site; reload and try again.":"表单已过期或并非从本站提交；请刷新后重试。",
+"Number":"卷号","State":"状态","Matter":"投诉事项","Complainant":"投诉人","Respondent":"被投诉人","Received":"收件时间","Documents":"文件",
+"overdue":"已逾期","No dossiers.":"没有案卷。","Access log":"访问日志","User":"用户","Last days":"最近天数","Filter":"筛选","When":"时间","Who":"人员",
+"Role":"角色","Action":"操作","Object":"对象","Outcome":"结果","Reason":"原因","Purpose":"目的","From":"来源","No entries.":"没有记录。",
+"Dossier":"案卷","Complaint archive":"投诉档案","Dashboard":"工作台","Dossiers":"案卷","Register":"登记","Search":"检索","Sign out":"退出",
+"Open dossiers":"在办案卷","Overdue":"逾期","Register a complaint":"登记投诉","Deadlines due":"待办期限","Time limit":"期限","Due":"到期日",
+"Status":"状态","Nothing due.":"暂无到期事项。","Recent activity":"最近动态","OCR confidence":"OCR 置信度","Download":"下载","Original":"原件",
+"This format cannot be shown here; download it.":"此格式无法在此显示，请下载查看。","Extracted text":"提取文本","No text was extracted.":"未提取到文本。",
+"Upload documents":"上传文件","Registration":"登记信息","Channel":"投诉渠道","anonymous":"匿名","Contact":"联系方式","Request":"投诉请求",
+"Facts and reasons":"事实与理由","Event date":"发生日期","Evidence":"证据","Expected remedy":"期望处理结果","Department":"承办部门",
+"Receiving officer":"接单人","Category":"类别","Timeline":"办理进程","Deadlines":"办理期限","Started":"起算日","Item":"件号","File":"文件名",
+"Kind":"类型","Filed":"归档时间","No documents yet.":"尚无文件。","any":"全部","Month":"月份","Overdue only":"仅看逾期","Back":"返回",
+"Sign in":"登录","Sign-in failed: unknown name or wrong password.":"登录失败：用户名或密码错误。","Name":"用户名","Password":"密码",
+"Complaint":"投诉","Complainant type":"投诉人类型","Anonymous":"匿名投诉","Collective: number of people":"集体投诉人数","Respondent type":"被投诉人类型",
+"Referring body":"转办机关","Details":"详情","Evidence (one per line)":"证据（每行一项）",
+"Words, or field:value (kind:, category:, respondent:, received:)":"关键词，或 字段:值（kind:、category:、respondent:、received:）",
+"Relevance":"相关度","Newest":"最新","Oldest":"最早","%(n)s results":"共 %(n)s 条结果","Nothing found.":"未找到结果。","Files":"文件",
+"Upload":"上传","Plain text: its content is shown beside.":"纯文本：内容见右侧。","Outcome per file":"逐个文件的处理结果","Pages":"页数","Characters":"字数","Message":"说明",
+# administration
+"Users":"用户","Regulator grants":"监管授权","Add a user":"新增用户","Departments (comma-separated)":"所属部门（以逗号分隔）",
+"Add":"新增","Created":"创建","API tokens":"API 令牌","active":"有效","disabled":"已停用","Disable":"停用","No users.":"没有用户。",
+"Add a grant":"新增授权","Regulator account":"监管机构账号","Dossier numbers (comma-separated)":"卷号（以逗号分隔）",
+"or filter":"或筛选条件","Expires after":"有效期至","Grant":"授权","Scope":"范围","Granted":"授权时间","Expires":"到期时间",
+"Revoke":"撤销","No grants.":"没有授权。","expired":"已过期","revoked":"已撤销","pending":"未生效",
+# states
+"registered":"已登记","accepted":"已受理","not_accepted":"不予受理","investigating":"调查中","decided":"已作出决定","replied":"已答复",
+"closed":"已办结","sealed":"已归档封存","disposed":"已处置","void":"已撤销",
+# channels
+"letter":"信函","fax":"传真","email":"电子邮件","oral":"当面口头","phone":"电话","online":"网上","chat":"在线咨询","comment_book":"意见簿",
+"visit":"来访","media":"媒体","referral":"转办","ticket":"工单","internal":"内部","other":"其他",
+# complainant / respondent types
+"applicant":"法律援助申请人","aid_recipient":"受援人","interested_party":"利害关系人","family_member":"近亲属","agent":"代理人",
+"legal_aid_institution":"法律援助机构","law_firm":"律师事务所","grassroots_legal_service":"基层法律服务所","other_organisation":"其他社会组织",
+"legal_aid_personnel":"法律援助人员",
+# document kinds
+"complaint_letter":"投诉信","oral_complaint_record":"口头投诉记录","power_of_attorney":"授权委托书","acceptance_notice":"受理通知书",
+"non_acceptance_notice":"不予受理通知书","investigation_minutes":"调查笔录","decision":"处理决定","reply_letter":"答复函",
+"extension_notice":"延期通知书","follow_up_record":"回访记录",
+# outcomes
+"ok":"成功","ok_with_warnings":"成功（有警告）","encrypted":"已加密","corrupt":"文件损坏","unsupported":"不支持的格式","too_large":"文件过大","duplicate":"重复文件",
+# roles
+"admin":"管理员","archivist":"档案管理员","handler":"承办人","manager":"负责人","regulator":"监管机构","auditor":"审计员",
+# clocks
+"acceptance":"受理期限","conclusion":"办结期限","reply":"答复期限","not_started":"未起算","not_applicable":"不适用","running":"计时中",
+"due_today":"今日到期","met":"按期完成","missed":"逾期完成",
+# actions, log outcomes
+"view_dossier":"查看案卷","list_dossiers":"案卷列表","register":"登记","file_document":"归档文件","view_document":"查看原件",
+"download_document":"下载原件","view_text":"查看文本","search":"检索","export":"导出","advance":"办理流转","seal":"封存","dispose":"处置",
+"manage_users":"用户管理","manage_grants":"授权管理","read_audit_log":"查阅访问日志","verify_audit_log":"校验访问日志","sign_in":"登录",
+"allowed":"允许","refused":"拒绝",
+# facets
+"kind":"文件类型","category":"类别","channel":"渠道","year":"年份","state":"状态",
+}
+def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'
+pot = open(sys.argv[1]).read()
+ids = re.findall(r'^msgid "(.*)"$', pot, re.M)
+ids = [i for i in ids if i] 
+extra = [k for k in ZH if k not in ids]
+out = ['msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', '"Language: zh_CN\\n"', '"Plural-Forms: nplurals=1; plural=0;\\n"', '']
+missing = []
+for i in ids + extra:
+    i2 = i.replace('\\"','"')
+    if i2 not in ZH: missing.append(i2)
+    out += [f'msgid {q(i2)}', f'msgstr {q(ZH.get(i2, ""))}', '']
+open(sys.argv[2], 'w').write("\n".join(out))
+print("missing", missing)

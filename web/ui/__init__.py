@@ -1,0 +1,171 @@
+"""Server-rendered pages (Jinja, zh-CN first): dashboard, dossiers, registration, upload, search, documents, log.
+
+Each view parses its input, passes the gate in :mod:`web.auth` (one access-log entry), calls the
+service and renders. Upload is synchronous for now: the request returns when every file has its
+recorded outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+
+from flask_babel import get_locale
+
+from records.access.identity import Action, DossierTarget, Identity, Role
+from records.deadlines import ClockState
+from records.mapping import parse_registration
+from records.model import OPEN_STATES, Channel, ComplainantType, DossierState, RespondentType
+from search.model import SortOrder
+from web.auth import dossier_for, document_for, gate, identity, request_context, services, visible_dossiers, zone
+
+bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+# Originals shown inside the page; anything else is offered as a download only.
+INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain")
+_FORM_FIELDS = ("matter", "received_at", "channel", "complainant", "complainant_contact", "complainant_type",
+                "respondent", "respondent_type", "request", "facts_and_reasons", "event_on", "expected_remedy",
+                "receiving_officer", "department", "category", "collective_count", "referring_body")
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).astimezone(zone()).date()
+
+
+@bp.app_context_processor
+def _globals() -> dict[str, Any]:
+    return {"me": g.get("identity") or Identity.anonymous(), "Role": Role, "get_locale": get_locale}
+
+
+@bp.before_request
+def _signed_in_only() -> None:
+    """Anonymous callers are sent to sign in before any page runs (one refused, logged entry)."""
+    if request.endpoint != "ui.static" and identity().role is None:
+        gate(Action.SIGN_IN, object_ref=request.path, details={"problem": "not signed in"})
+
+
+@bp.route("/")
+def dashboard() -> str:
+    rows = visible_dossiers()
+    records = services().records
+    open_rows = [r for r in rows if r.state in OPEN_STATES]
+    clocks = []
+    for r in open_rows[:50]:
+        info = records.get_dossier(identity().name, r.archive_number)
+        clocks += [(r, c) for c in records.deadlines(info)
+                   if c.state in (ClockState.RUNNING, ClockState.DUE_TODAY, ClockState.OVERDUE)]
+    clocks.sort(key=lambda rc: rc[1].due_on or date.max)
+    return render_template("dashboard.html", open_rows=open_rows, overdue=[r for r in rows if r.overdue],
+                           clocks=clocks[:20], recent=rows[:10])
+
+
+@bp.route("/dossiers")
+def dossiers() -> str:
+    state = request.args.get("state") or None
+    month = request.args.get("month") or None
+    overdue = request.args.get("overdue") == "1"
+    rows = visible_dossiers(state=DossierState(state) if state in DossierState.__members__.values() else None,
+                            month=month, overdue_on=_today() if overdue else None)
+    return render_template("dossiers.html", rows=rows, states=list(DossierState), state=state, month=month,
+                           overdue=overdue)
+
+
+@bp.route("/dossiers/<number>")
+def dossier(number: str) -> str:
+    info = dossier_for(Action.VIEW_DOSSIER, number)
+    return render_template("dossier.html", d=info, reg=info.registration,
+                           clocks=services().records.deadlines(info), tz=zone())
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    if request.method == "GET":
+        me = identity()
+        dept = next(iter(me.departments)) if me.departments and len(me.departments) == 1 else ""
+        return render_template("register.html", channels=list(Channel), complainant_types=list(ComplainantType),
+                               respondent_types=list(RespondentType), department=dept)
+    data: dict[str, object] = {k: request.form.get(k, "").strip() for k in _FORM_FIELDS}
+    data["anonymous"] = request.form.get("anonymous") == "on"
+    data["evidence"] = [line.strip() for line in request.form.get("evidence", "").splitlines() if line.strip()]
+    reg = parse_registration(data, zone(), now=datetime.now(timezone.utc))
+    gate(Action.REGISTER, DossierTarget(
+        dossier_id=None, state=DossierState.REGISTERED, department=reg.department, respondent=reg.respondent,
+        category=reg.category, received_on=reg.received_at.astimezone(zone()).date()))
+    info = services().records.register_complaint(identity().name, reg)
+    return redirect(url_for("ui.dossier", number=info.archive_number), code=303)
+
+
+@bp.route("/dossiers/<number>/upload", methods=["GET", "POST"])
+def upload(number: str) -> str:
+    info = dossier_for(Action.FILE_DOCUMENT, number) if request.method == "POST" else \
+        dossier_for(Action.VIEW_DOSSIER, number)
+    results = []
+    if request.method == "POST":
+        ingest = services().ingest
+        for f in request.files.getlist("files"):
+            if f.filename:
+                results.append(ingest.ingest_bytes(identity().name, f.read(), f.filename, dossier=info.archive_number))
+    return render_template("upload.html", d=info, results=results)
+
+
+@bp.route("/search")
+def search() -> str:
+    q = request.args.get("q", "").strip()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    sort = request.args.get("sort", SortOrder.RELEVANCE)
+    result = None
+    if q:
+        gate(Action.SEARCH, details={"q": q[:200]})
+        scope = services().access.scope(identity(), Action.SEARCH)
+        result = services().search.search(identity().name, q, scope, page=page,
+                                          sort=SortOrder(sort) if sort in SortOrder.__members__.values() else
+                                          SortOrder.RELEVANCE)
+    return render_template("search.html", q=q, result=result, sort=sort)
+
+
+@bp.route("/documents/<item>")
+def document(item: str) -> str:
+    info = document_for(Action.VIEW_TEXT, item)
+    records = services().records
+    doc = records.get_document(identity().name, item)
+    text = records.document_text(identity().name, item)[1] if doc.text_chars else None
+    return render_template("document.html", d=info, doc=doc, text=text, inline=doc.media_type in INLINE_TYPES)
+
+
+@bp.route("/documents/<item>/content")
+def content(item: str) -> Response:
+    download = request.args.get("download") == "1"
+    document_for(Action.DOWNLOAD_DOCUMENT if download else Action.VIEW_DOCUMENT, item)
+    doc, stream = services().records.retrieve_document(identity().name, item)
+    return content_response(doc.media_type, doc.filename, stream,
+                            inline=not download and doc.media_type in INLINE_TYPES)
+
+
+def content_response(media_type: str, filename: str, stream: Any, *, inline: bool) -> Response:
+    """A document's original, streamed; inline only for types a browser shows safely."""
+    resp = Response(stream, mimetype=media_type if inline else "application/octet-stream")
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    resp.headers["Content-Disposition"] = (f"{'inline' if inline else 'attachment'}; filename=\"{ascii_name}\"; "
+                                           f"filename*=UTF-8''{quote(filename)}")
+    resp.headers["Cache-Control"] = "no-store"
+    if media_type != "application/pdf":
+        resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return resp
+
+
+@bp.route("/audit")
+def audit() -> str:
+    user = request.args.get("user") or None
+    days = min(max(request.args.get("days", 30, type=int) or 30, 1), 3660)
+    since = datetime.now(timezone.utc) - timedelta(days=days)
+    entries = services().access.read_audit_log(identity(), user=user, since=since, context=request_context())
+    return render_template("audit.html", entries=list(reversed(entries))[:1000], user=user, days=days, tz=zone())
+
+
+# The administration pages (nested blueprint ``ui.admin``, /admin) and the ``label`` filter.
+from web.ui import admin as _admin, labels as _labels  # noqa: E402
+
+_labels.register(bp)
