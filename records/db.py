@@ -1,15 +1,33 @@
 """Catalogue engine, schema migrations and the unit of work.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a commit is on disk before it returns, so an
-accepted upload is durable before success is reported) and every writing transaction starts
+accepted upload is durable before success is reported) — except that transactions that only
+append to the access log commit with ``NORMAL`` and fsync the WAL right after releasing the
+write lock (``write(log_only=True)``): just as durable when the caller continues, but the disk
+wait is no longer inside the lock every reader's log entry queues on. Every writing transaction starts
 with ``BEGIN IMMEDIATE``: a writer takes the write lock up front and waits for it (busy timeout)
 instead of failing half-way when two processes register at once.
+
+Writers of one SQLite file also queue on an ``flock`` of ``<catalogue>.writelock`` before they
+begin: SQLite's own busy handler makes a waiting writer sleep and retry (1, 2, 5, 10 … 100 ms),
+so under several gunicorn workers the waits, not the work, made the tail latency; the flock is
+polled every 2 ms at most, so the next writer starts within that of the lock's release. The
+lock is advisory and only an optimisation: SQLite's write lock still decides, so a writer that
+does not take it (another tool, an old version) stays correct.
+
+:meth:`UnitOfWork.transaction` opens one writing transaction that every ``read()`` and
+``write()`` of the same unit of work joins while it lasts (in the same thread or task), so a
+use case can combine reads of several services with its access-log entry in one commit.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +36,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +44,8 @@ from records.errors import ConfigurationError
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _READONLY = "dossier_readonly"
+_LOG_ONLY = "dossier_log_only"
+_LOCK_PATIENCE = 30.0  # seconds to queue on the writer lock before leaving it to SQLite's busy timeout
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -42,11 +62,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
+            # Freed space is zeroed, so a disposed dossier's blanked fields leave no copy in the file.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            readonly = conn.get_execution_options().get(_READONLY, False)
+            options = conn.get_execution_options()
+            readonly = options.get(_READONLY, False)
+            if not readonly:
+                # The level can only change between transactions; set it only when it differs.
+                level = "NORMAL" if options.get(_LOG_ONLY, False) else "FULL"
+                if conn.connection.info.get("synchronous") != level:
+                    conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+                    conn.connection.info["synchronous"] = level
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
@@ -76,23 +105,142 @@ def schema_is_current(engine: Engine) -> bool:
         return False
 
 
+def _sqlite_file(engine: Engine) -> Path | None:
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def _writer_lock_path(engine: Engine) -> Path | None:
+    """``<catalogue>.writelock`` beside an SQLite file; None for PostgreSQL and in-memory SQLite."""
+    db = _sqlite_file(engine)
+    return db.with_name(db.name + ".writelock") if db is not None else None
+
+
+def sync_wal(engine: Engine | Connection) -> None:
+    """Make every commit so far durable: fsync the SQLite write-ahead log (nothing to do on PostgreSQL).
+
+    Commits of ``log_only`` transactions reach the WAL file without waiting for the disk
+    (``synchronous=NORMAL``). A sync flushes the file, not a descriptor, so syncing it from here
+    makes those commits as durable as ``synchronous=FULL`` would have. Frames already moved
+    into the database by a checkpoint were synced there by SQLite (and the WAL may be gone).
+    """
+    db = _sqlite_file(engine.engine)
+    if db is None:
+        return
+    try:
+        fd = os.open(db.with_name(db.name + "-wal"), os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        os.fdatasync(fd)  # as SQLite itself syncs the WAL: data and size, not timestamps
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _queued(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (one open file description per holder, so threads queue too)."""
+    if path is None:
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:  # read-only directory: SQLite's busy handler alone still serialises writers
+        yield
+        return
+    try:
+        # Polled in steps of at most 2 ms rather than blocking: a holder that never lets go (say a
+        # nested writer in the same process) costs ``_LOCK_PATIENCE`` and then SQLite's busy
+        # timeout, as before, instead of hanging forever.
+        deadline, pause = time.monotonic() + _LOCK_PATIENCE, 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class UnitOfWork:
     """One catalogue transaction per use case; commit on success, roll back on any error."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._writer = sessionmaker(engine, expire_on_commit=False)
+        self._log_writer = sessionmaker(engine.execution_options(**{_LOG_ONLY: True}), expire_on_commit=False)
         self._reader = sessionmaker(engine.execution_options(**{_READONLY: True}), expire_on_commit=False)
+        self._lock_path = _writer_lock_path(engine)
+        self._joined: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        with self._writer() as session, session.begin():
+    def write(self, *, log_only: bool = False) -> Iterator[Session]:
+        """A writing transaction, committed when the block ends.
+
+        ``log_only``: the transaction writes nothing but access-log entries (besides reading).
+        On SQLite it then commits without waiting for the disk, so the next writer need not wait
+        for it either, and the write-ahead log is fsynced once the write lock is released, before
+        this returns: the entry is as durable as any other commit when the caller goes on, and
+        the disk waits of concurrent appenders overlap instead of queueing behind the lock.
+        """
+        joined = self._joined.get()
+        if joined is not None:
+            yield joined
+            return
+        light = log_only and self._lock_path is not None
+        with _queued(self._lock_path), (self._log_writer if light else self._writer)() as session, session.begin():
             yield session
+        if light:
+            sync_wal(self._engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        joined = self._joined.get()
+        if joined is not None:
+            yield joined
+            return
         with self._reader() as session, session.begin():
             yield session
+
+    @contextmanager
+    def transaction(self, *, log_only: bool = False) -> Iterator[Session]:
+        """One writing transaction that ``read()`` and ``write()`` calls inside it join.
+
+        Inner blocks neither commit nor roll back: the whole commits when this block ends and
+        rolls back if an error leaves it. Use it to put an access-log entry in the same commit
+        as the catalogue reads it vouches for ("no log entry, no document"). ``log_only`` as
+        for :meth:`write`.
+        """
+        if self._joined.get() is not None:
+            raise RuntimeError("a unit-of-work transaction is already open here")
+        with self.write(log_only=log_only) as session:
+            token = self._joined.set(session)
+            try:
+                yield session
+            finally:
+                self._joined.reset(token)
+
+    def checkpoint(self) -> None:
+        """SQLite: move committed pages out of the write-ahead log and truncate it (a no-op elsewhere).
+
+        The WAL keeps earlier images of every page it rewrote; after a disposal those hold the
+        personal fields just blanked, so disposal calls this to leave them in no file.
+        """
+        if self._engine.dialect.name != "sqlite":
+            return
+        raw = self._engine.raw_connection()
+        try:
+            # The raw connection runs in autocommit (isolation_level None): no transaction blocks it.
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
 
     def close(self) -> None:
         self._engine.dispose()

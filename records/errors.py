@@ -11,8 +11,10 @@ layer map each leaf to a one-line message and an exit code / HTTP status::
     │   ├── InvalidRegistrationError       (ValueError) a registration field is missing or malformed
     │   ├── InvalidTransitionError         a lifecycle step not allowed from the current state
     │   ├── DossierClosedError             filing into a closed, sealed, void or disposed dossier
+    │   │   └── SealedDossierError         filing into a sealed dossier without an amendment reason (ARC-1-05)
     │   ├── DuplicateDocumentError         the same bytes are already filed in this dossier
-    │   └── NumberingError                 the numbering template is invalid or exhausted
+    │   ├── NumberingError                 the numbering template is invalid or exhausted
+    │   └── DisposalIncompleteError        tombstoning a dossier some of whose objects still have keys
     ├── AccessError                        (records.access.errors) sign-in, refusals, grants, audit chain
     ├── IngestError                        (ingest.errors) → a recorded outcome per file
     ├── SearchError                        (search.errors) malformed query, backend unreachable
@@ -73,6 +75,17 @@ class DossierClosedError(RecordsError):
         self.state = state
 
 
+class SealedDossierError(DossierClosedError):
+    """A sealed dossier is read-only (ARC-1-05); only an archivist adds to it, with a recorded reason."""
+
+    def __init__(self, archive_number: str) -> None:
+        # Its own message (DossierClosedError's would say nothing can be filed at all).
+        RecordsError.__init__(self, f"dossier {archive_number} is sealed; material can only be added by an archivist "
+                              "with a recorded amendment reason")
+        self.archive_number = archive_number
+        self.state = "sealed"
+
+
 class DuplicateDocumentError(RecordsError):
     def __init__(self, archive_number: str, sha256: str, existing_item: str) -> None:
         super().__init__(
@@ -85,3 +98,13 @@ class DuplicateDocumentError(RecordsError):
 
 class NumberingError(RecordsError):
     """The numbering template is invalid, or its serial space is exhausted (ARC-3)."""
+
+
+class DisposalIncompleteError(RecordsError):
+    """Tombstoning refused: some stored object of the dossier still has its data key (RET)."""
+
+    def __init__(self, archive_number: str, live: int) -> None:
+        super().__init__(f"dossier {archive_number} still has {live} stored object(s) with a data key; "
+                         "destroy the keys before tombstoning it")
+        self.archive_number = archive_number
+        self.live = live

@@ -18,7 +18,7 @@ import uuid
 from sqlalchemy import func, select
 
 from records.errors import (
-    DocumentNotFoundError, DuplicateDocumentError, InvalidRegistrationError,
+    DocumentNotFoundError, DuplicateDocumentError, InvalidRegistrationError, SealedDossierError,
 )
 from records.lookup import RecordsLookup, _closed_on, _READ_CHUNK
 from records.mapping import registration_of
@@ -26,7 +26,7 @@ from records.model import (
     Channel, DocumentAnalysis, DocumentInfo, FiledDocument, DocumentKind, DocumentSource, DossierState,
     ObjectKind, item_number,
 )
-from records.tables import DocumentRow, DossierRow, StoredObjectRow
+from records.tables import DocumentRow, DossierRow, StoredObjectRow, TransitionRow
 from records.vault import SealedObject, WrappedKey
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class DocumentFiling(RecordsLookup):
         supersedes_item: str | None = None,
         analysis: DocumentAnalysis | None = None,
         sha256: str | None = None,
+        amendment_reason: str | None = None,
     ) -> DocumentInfo:
         """File one original into a dossier: sealed and durable in the vault, then catalogued.
 
@@ -63,6 +64,9 @@ class DocumentFiling(RecordsLookup):
 
         Raises:
             DossierClosedError: the dossier no longer takes material.
+            SealedDossierError: the dossier is sealed and no ``amendment_reason`` was given. With a
+                reason, the addition is recorded on the timeline (ARC-1-05); that only an archivist
+                may do it is the caller's check (``retention.service``), as records know no roles.
             DuplicateDocumentError: the same bytes are already filed in this dossier.
         """
         if isinstance(source_path, bytes) and filename is None:
@@ -71,7 +75,7 @@ class DocumentFiling(RecordsLookup):
             sha256 = hashlib.sha256(source_path).hexdigest() if isinstance(source_path, bytes) else _sha256_file(source_path)
         with self._uow.read() as s:
             row = self._dossier_row(s, ref)
-            self._check_open(row)
+            self._check_filable(row, amendment_reason)
             self._check_duplicate(s, row, sha256)
             dossier_id = row.id
         document_id = uuid.uuid4().hex
@@ -88,9 +92,11 @@ class DocumentFiling(RecordsLookup):
             if analysis is not None and text_id is not None:
                 sealed_text = self._vault.store_object(text_id, ObjectKind.TEXT, [_text_payload(analysis)])
             with self._uow.write() as s:
-                row = s.get(DossierRow, dossier_id)
+                # Lock the dossier row: on PostgreSQL two filings at once would otherwise read the same
+                # last_item (SQLite's BEGIN IMMEDIATE already serialises writers; FOR UPDATE is a no-op there).
+                row = s.get(DossierRow, dossier_id, with_for_update=True)
                 assert row is not None
-                self._check_open(row)
+                self._check_filable(row, amendment_reason)
                 self._check_duplicate(s, row, sha256)
                 parent = self._document_row(s, parent_item) if parent_item else None
                 previous = self._document_row(s, supersedes_item) if supersedes_item else None
@@ -114,6 +120,11 @@ class DocumentFiling(RecordsLookup):
                     **_analysis_columns(analysis),
                 )
                 s.add(doc)
+                if row.state == DossierState.SEALED:  # the amendment and its reason stay on the timeline
+                    row.transitions.append(TransitionRow(
+                        state=DossierState.SEALED, on=now.astimezone(self._tz).date(), at=now, actor=actor,
+                        note=f"amended: item {item_number(row.archive_number, seq, self._item_width, version)} added: "
+                             f"{(amendment_reason or '').strip()}"))
                 s.add(_object_row(document_id, ObjectKind.ORIGINAL, sealed, now))
                 if sealed_text is not None:
                     s.add(_object_row(document_id, ObjectKind.TEXT, sealed_text, now))
@@ -129,6 +140,13 @@ class DocumentFiling(RecordsLookup):
             raise
         self._notify(filed)
         return info
+
+    def _check_filable(self, row: DossierRow, amendment_reason: str | None) -> None:
+        if row.state == DossierState.SEALED:
+            if not (amendment_reason and amendment_reason.strip()):
+                raise SealedDossierError(row.archive_number)
+            return
+        self._check_open(row)
 
     def _notify(self, filed: FiledDocument) -> None:
         for listener in self._listeners:

@@ -24,6 +24,7 @@ from records.mapping import registration_columns
 from records.model import OPEN_STATES, TRANSITIONS, Channel, DossierInfo, DossierState, Registration
 from records.tables import DocumentRow, DossierRow, ExtensionRow, TransitionRow, allocate_serial
 from records.upkeep import RotationReport, VaultUpkeep, VerifyProblem, VerifyReport
+from records.tombstone import DossierTombstones
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class DossierSummary:
     overdue: bool
 
 
-class RecordsService(DocumentFiling, VaultUpkeep):
+class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
     """Use cases of the archive core: registration and lifecycle here; documents in
     ``records.filing``; vault maintenance in ``records.upkeep``; shared lookups in ``records.lookup``."""
 
@@ -181,6 +182,19 @@ class RecordsService(DocumentFiling, VaultUpkeep):
                 if limit is not None and len(out) >= limit:
                     break
             return out
+
+    def dossier_timelines(self, actor: str, *, received_before: datetime | None = None) -> list[DossierInfo]:
+        """Every dossier with its timeline and extensions but no documents, oldest first (read-only).
+
+        For statistics (STA-01, STA-09): one query instead of a ``get_dossier`` per dossier.
+        """
+        with self._uow.read() as s:
+            q = select(DossierRow).options(
+                selectinload(DossierRow.transitions), selectinload(DossierRow.extensions)
+            ).order_by(DossierRow.received_at, DossierRow.serial)
+            if received_before is not None:
+                q = q.where(DossierRow.received_at < received_before)
+            return [self._info(row, with_documents=False) for row in s.scalars(q)]
 
     def _dates(self, info: DossierInfo) -> DossierDates:
         d = info.state_dates

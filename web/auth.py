@@ -3,7 +3,12 @@
 Views never decide access themselves: they call :func:`gate` (or a service that logs its own
 decision, such as ``read_audit_log``), which sends the caller's identity, the action and the
 dossier to :meth:`AccessService.enforce` together with a :class:`RequestContext` (ip, user
-agent, purpose). Every allowed and refused request therefore leaves exactly one access-log entry.
+agent, purpose). Every allowed and refused request therefore leaves exactly one access-log entry;
+an API call's token is recorded in that entry (``details.auth = token``), not in a second one.
+
+Retrievals (:func:`dossier_for`, :func:`document_for`, :func:`retrieve_original`) read the
+catalogue rows they need and append their entry in one transaction
+(:meth:`AccessService.retrieve`): no log entry, no document.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
@@ -25,15 +32,17 @@ from records.access.identity import Action, Decision, DossierTarget, Identity, R
 from records.access.model import AccessScope
 from records.access.policy import target_of
 from records.errors import DocumentNotFoundError, DossierNotFoundError
-from records.model import DossierInfo
+from records.model import DocumentInfo, DossierInfo
 from records.settings import Settings
 from web.bootstrap import Services
 from web.errors import NotSignedInError, ThrottledError
 
 __all__ = ["bp", "services", "settings", "identity", "request_context", "gate", "dossier_for", "document_for",
-           "visible_dossiers", "SessionInterface", "LoginThrottle"]
+           "retrieve_original", "Original", "auth_details", "visible_dossiers", "SessionInterface", "LoginThrottle"]
 
 bp = Blueprint("auth", __name__)
+T = TypeVar("T")
+U = TypeVar("U")
 
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = 15 * 60
@@ -65,8 +74,9 @@ def identity() -> Identity:
     who = Identity.anonymous()
     header = request.headers.get("Authorization", "")
     if request.path.startswith("/api/") and header.startswith("Bearer "):
-        # authenticate_token logs the attempt (sign_in) itself.
-        who = services().access.authenticate_token(header[7:].strip(), context=request_context())
+        # A refused token is logged (sign_in) by check_token; a valid one goes into the act's entry.
+        who, token_id = services().access.check_token(header[7:].strip(), context=request_context())
+        g.auth_details = {"auth": "token", "token": token_id}
     elif name := session.get("user"):
         who = services().access.identity(name)  # re-read: a disabled account stops at once
     g.identity = who
@@ -74,13 +84,31 @@ def identity() -> Identity:
 
 
 # ---------------------------------------------------------------------- the gate
+def auth_details() -> dict[str, str]:
+    """How an API caller authenticated (``auth``, ``token`` id), for the one entry its act leaves."""
+    return dict(g.get("auth_details") or {})
+
+
 def gate(action: Action, target: DossierTarget | None = None, *, object_ref: str | None = None,
          details: Mapping[str, str] | None = None) -> Decision:
     """Authorise and log one request (raises after a logged refusal); anonymous callers must sign in."""
     who = identity()
     try:
         return services().access.enforce(who, action, target, context=request_context(), object_ref=object_ref,
-                                         details=details)
+                                         details={**auth_details(), **(details or {})})
+    except AccessDeniedError:
+        if who.role is None and not who.console:
+            raise NotSignedInError() from None
+        raise
+
+
+def _retrieve(action: Action, load: Callable[[], tuple[T, DossierTarget]], object_ref: str,
+              then: Callable[[T], U] | None = None) -> tuple[T | U, Decision]:
+    """:meth:`AccessService.retrieve` for this request: catalogue reads and their entry in one commit."""
+    who = identity()
+    try:
+        return services().access.retrieve(who, action, load, then=then, context=request_context(),
+                                          object_ref=object_ref, details=auth_details())
     except AccessDeniedError:
         if who.role is None and not who.console:
             raise NotSignedInError() from None
@@ -89,26 +117,58 @@ def gate(action: Action, target: DossierTarget | None = None, *, object_ref: str
 
 def dossier_for(action: Action, number: str) -> DossierInfo:
     """The dossier, once ``action`` on it is allowed; an unknown number is logged and answered like a hidden one."""
-    try:
-        info = services().records.get_dossier(identity().name, number)
-    except DossierNotFoundError:
-        gate(action, None, object_ref=number, details={"problem": "not found"})  # refused: needs a dossier
-        raise
-    gate(action, target_of(info, zone()))
-    return info
-
-
-def document_for(action: Action, item: str) -> DossierInfo:
-    """The dossier holding document ``item``, once ``action`` on the document is allowed."""
     records = services().records
-    try:
-        doc = records.get_document(identity().name, item)
-        info = records.get_dossier(identity().name, _archive_number(doc.item_number))
-    except (DocumentNotFoundError, DossierNotFoundError):
-        gate(action, None, object_ref=item, details={"problem": "not found"})
-        raise DocumentNotFoundError(item) from None
-    gate(action, target_of(info, zone(), item_number=doc.item_number))
-    return info
+
+    def load() -> tuple[DossierInfo, DossierTarget]:
+        info = records.get_dossier(identity().name, number)
+        return info, target_of(info, zone())
+
+    return _retrieve(action, load, number)[0]
+
+
+def _document_load(item: str) -> Callable[[], tuple[tuple[DossierInfo, DocumentInfo], DossierTarget]]:
+    records = services().records
+
+    def load() -> tuple[tuple[DossierInfo, DocumentInfo], DossierTarget]:
+        try:
+            doc = records.get_document(identity().name, item)
+            info = records.get_dossier(identity().name, _archive_number(doc.item_number))
+        except DossierNotFoundError:
+            raise DocumentNotFoundError(item) from None
+        return (info, doc), target_of(info, zone(), item_number=doc.item_number)
+
+    return load
+
+
+def document_for(action: Action, item: str) -> tuple[DossierInfo, DocumentInfo]:
+    """The dossier holding document ``item`` and the document, once ``action`` on the document is allowed."""
+    return _retrieve(action, _document_load(item), item)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """A document's original as a request may send it: the bytes stream after the entry committed."""
+
+    dossier: DossierInfo
+    document: DocumentInfo
+    stream: Iterator[bytes]
+    decision: Decision
+
+
+def retrieve_original(action: Action, item: str) -> Original:
+    """Authorise, log and open document ``item``'s original; its catalogue rows and the entry share one commit.
+
+    The data key is unwrapped and the blob opened inside the transaction, once the policy allowed;
+    the bytes are read (and authenticated) only as the response streams, after the commit.
+    """
+    records = services().records
+
+    def then(found: tuple[DossierInfo, DocumentInfo]) -> tuple[DossierInfo, DocumentInfo, Iterator[bytes]]:
+        doc, stream = records.retrieve_document(identity().name, item)
+        return found[0], doc, stream
+
+    (info, doc, stream), decision = _retrieve(action, _document_load(item), item, then)  # type: ignore[misc]
+    return Original(info, doc, stream, decision)
 
 
 def _archive_number(item_number: str) -> str:

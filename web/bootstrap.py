@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from records.workdays import ChinaWorkingCalendar, profiles_from_settings
+from ingest.jobs import IntakeQueue
 from ingest.service import IngestService
 from records.db import UnitOfWork, make_engine, migrate, schema_is_current
 from records.errors import ConfigurationError
@@ -21,6 +22,7 @@ from records.settings import Settings
 from records.vault import Vault, WrappedKey, open_blob_store, open_key_provider
 from records.access.log import AccessLog, ensure_signing_key
 from records.access.service import AccessService
+from retention.service import RetentionService
 from search.analysis import normalize_keyword
 from search.backends import open_index
 from search.service import SearchService
@@ -39,8 +41,10 @@ class Services:
     ingest: IngestService
     search: SearchService
     access: AccessService
+    retention: RetentionService
     uow: UnitOfWork
     vault: Vault
+    intake: IntakeQueue
 
     def close(self) -> None:
         self.ingest.close()
@@ -117,8 +121,13 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     log = AccessLog(signing_key=settings.audit_signing_key, checkpoint_file=settings.audit_checkpoint_file,
                     checkpoint_every=settings.access.checkpoint_every, **({"clock": clock} if clock else {}))
     access = AccessService(uow, log, fold=normalize_keyword, **({"clock": clock} if clock else {}))
-    return Services(records=records, ingest=IngestService(records, settings.ingest), search=search, access=access,
-                    uow=uow, vault=vault)
+    ingest = IngestService(records, settings.ingest)
+    intake = IntakeQueue(uow, vault, records, ingest, **({"clock": clock} if clock else {}))
+    retention = RetentionService(uow, records, access, log, settings=settings.retention,
+                                 rules_file=settings.retention_rules_file, disposition_dir=settings.disposition_dir,
+                                 tz=tz, fold=normalize_keyword, **({"clock": clock} if clock else {}))
+    return Services(records=records, ingest=ingest, search=search, access=access, retention=retention,
+                    uow=uow, vault=vault, intake=intake)
 
 
 _SEARCH_KEY_CONTEXT = {"purpose": "search-index"}

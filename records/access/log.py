@@ -27,7 +27,10 @@ signing key can forge everything; it lives outside the catalogue for that reason
 "No log entry, no document": :meth:`AccessLog.append` runs inside the caller's session, so the
 entry commits or rolls back with the retrieval. It needs a *writing* session (``uow.write()``):
 on SQLite that is ``BEGIN IMMEDIATE``, which serialises appenders; on PostgreSQL the head row is
-locked with ``SELECT … FOR UPDATE``.
+locked with ``SELECT … FOR UPDATE``. The access service opens log-only transactions
+(``uow.write(log_only=True)``): on SQLite they commit without an fsync inside the write lock and
+fsync the WAL right after it, before the caller sends anything, so an entry is on disk before
+the document leaves, and a checkpoint's file copy is only written once its entry is on disk.
 """
 
 from __future__ import annotations
@@ -45,13 +48,14 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from records.access.errors import AuditChainBrokenError, AuditKeyError
 from records.access.identity import AccessEvent, Checkpoint, LogEntry, Outcome, VerifyResult
 from records.access.tables import GENESIS_HASH, AccessLogHeadRow, AccessLogRow, CheckpointRow, storable
+from records.db import sync_wal
 
 __all__ = ["AccessEvent", "AccessLog", "Checkpoint", "LogEntry", "Outcome", "VerifyResult", "ensure_signing_key"]
 
@@ -60,6 +64,12 @@ log = logging.getLogger(__name__)
 _HASHED = ("at", "actor", "actor_id", "role", "grant_id", "purpose", "ip", "user_agent", "action",
            "object_type", "object_ref", "outcome", "reason", "details")
 _SIGNED_PREFIX = b"dossier access-log checkpoint v1\n"
+_LOG, _HEAD = AccessLogRow.__table__, AccessLogHeadRow.__table__
+# Built once: constructing statements per append cost more than running them.
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == 1)
+_READ_HEAD_FOR_UPDATE = _READ_HEAD.with_for_update()
+_INSERT_ENTRY = insert(_LOG)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), entry_hash=bindparam("new_hash"))
 _PENDING, _HOOKED = "access_log.pending_checkpoints", "access_log.hooked"
 
 
@@ -175,18 +185,22 @@ class AccessLog:
             AuditKeyError: a checkpoint is due and the signing key cannot be used.
         """
         ev = storable(ev)
-        head = self._locked_head(session)
+        values = {n: getattr(ev, n) for n in _HASHED}
+        values.update(outcome=str(ev.outcome), details=dict(ev.details))
+        # Core statements, not ORM objects: this runs while every other appender waits for the
+        # head, and the unit-of-work machinery was most of its time (benchmarks/web.py).
+        # SQLite: BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the head row.
+        locked = session.get_bind().dialect.name == "postgresql"
+        head = session.execute(_READ_HEAD_FOR_UPDATE if locked else _READ_HEAD).one_or_none()
+        if head is None:
+            raise AuditChainBrokenError(None, "the chain head record is missing; run `dossier audit verify`")
         seq, prev = head.seq + 1, head.entry_hash
         digest = entry_hash(seq, prev, ev)
-        session.add(AccessLogRow(
-            seq=seq, prev_hash=prev, entry_hash=digest, outcome=str(ev.outcome), details=dict(ev.details),
-            **{n: getattr(ev, n) for n in _HASHED if n not in ("outcome", "details")},
-        ))
-        head.seq, head.entry_hash = seq, digest
         try:
-            session.flush()
+            session.execute(_INSERT_ENTRY, {"seq": seq, "prev_hash": prev, "entry_hash": digest, **values})
         except IntegrityError as exc:  # the head was moved back under existing entries
             raise AuditChainBrokenError(seq, "the entry exists already: the chain head is behind the log") from exc
+        session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
         if seq % self._every == 0:
             self._sign(session, seq, digest)
         return LogEntry(seq, ev, prev_hash=prev, entry_hash=digest)
@@ -238,10 +252,33 @@ class AccessLog:
         self._key = _load_private(self._key_path)
         return self._key
 
+    def sign_statement(self, message: bytes) -> tuple[str, str]:
+        """Sign ``message`` with the archive's Ed25519 key: ``(key id, hex signature)``.
+
+        For records the archive vouches for outside the log (disposition certificates). Callers
+        MUST start ``message`` with their own domain prefix, so that no such signature can ever
+        pass for a checkpoint's.
+
+        Raises:
+            AuditKeyError: the signing key is missing or unusable (it is never created here).
+        """
+        if message.startswith(_SIGNED_PREFIX):
+            raise ValueError("a statement must not look like an access-log checkpoint")
+        if self._key is None:
+            self._key = _load_private(self._key_path)
+        return _key_id(self._key.public_key()), self._key.sign(message).hex()
+
+    def signing_public_key(self) -> Ed25519PublicKey | None:
+        """The public half of the signing key (from the key, else its ``.pub`` file), if any."""
+        return self._public_key()
+
     def _write_pending(self, session: Session) -> None:
         pending: list[Checkpoint] = session.info.pop(_PENDING, [])
         if not pending:
             return
+        # A log-only commit may not be on disk yet (db.py); the file copy must never vouch for
+        # an entry a power cut could still take back, or verify would report a false truncation.
+        sync_wal(session.get_bind())  # type: ignore[arg-type]  # the catalogue's engine
         lines = "".join(json.dumps({"seq": c.seq, "entry_hash": c.entry_hash, "at": _iso(c.at), "key_id": c.key_id,
                                     "signature": c.signature}) + "\n" for c in pending)
         try:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,10 +37,12 @@ from records.access.tables import (
     user_info, user_row,
 )
 from records.db import UnitOfWork
+from records.errors import DossierError
 
 __all__ = ["AccessService"]
 
 T = TypeVar("T")
+U = TypeVar("U")
 _NO_CONTEXT = RequestContext()
 _TOKEN_PREFIX = "dos_"
 _MIN_PASSWORD = 8
@@ -85,7 +89,7 @@ class AccessService:
         """
         if session is not None:
             return self._authorize_in(session, identity, action, target, context, grant_id, object_ref, details)[0]
-        with self._uow.write() as s:
+        with self._uow.write(log_only=True) as s:
             return self._authorize_in(s, identity, action, target, context, grant_id, object_ref, details)[0]
 
     def enforce(self, identity: Identity, action: Action, target: DossierTarget | None, *,
@@ -97,11 +101,61 @@ class AccessService:
             GrantExpiredError: the grant that covered the target has expired (ACS-04).
             AccessDeniedError: any other refusal.
         """
-        with self._uow.write() as s:
+        with self._uow.write(log_only=True) as s:
             decision, fresh = self._authorize_in(s, identity, action, target, context, grant_id, object_ref, details)
         if not decision.allowed:
             raise self.error_for(fresh, action, object_ref or (target.ref if target else None), decision)
         return decision
+
+    def retrieve(self, identity: Identity, action: Action, load: Callable[[], tuple[T, DossierTarget]], *,
+                 then: Callable[[T], U] | None = None, context: RequestContext = _NO_CONTEXT,
+                 object_ref: str | None = None, details: Mapping[str, str] | None = None) -> tuple[T | U, Decision]:
+        """Read what a retrieval needs and log it in one catalogue transaction ("no log entry, no document").
+
+        ``load`` reads the catalogue rows (through any service on this unit of work: its
+        ``read()``/``write()`` join the transaction) and returns them with the dossier they belong
+        to; the policy decides on exactly that snapshot. Only if it allows, ``then`` (say, opening
+        the original in the vault) runs on what ``load`` returned, still inside the transaction.
+        Then the entry is appended and everything commits together: if the append fails, nothing
+        is returned. A domain error from ``load`` or ``then`` is recorded in the entry (outcome
+        refused, ``details.problem`` naming it) and raised once that entry committed. Blob bytes
+        are read by the caller afterwards, outside the transaction.
+
+        Returns:
+            what ``then`` (else ``load``) returned, and the allowed decision (it names the grant).
+
+        Raises:
+            GrantExpiredError, AccessDeniedError: refused, after the refusal committed; an object
+                that ``load`` cannot find is refused like a hidden one (``object_ref`` names it).
+            DossierError: ``then`` failed after an allowed decision (logged as such).
+            AuditChainBrokenError: the log takes no entry, so nothing is retrieved.
+        """
+        failure: DossierError | None = None
+        target: DossierTarget | None = None
+        value: T | U | None = None
+        extra = dict(details or {})
+        with self._uow.transaction(log_only=True) as s:
+            fresh = current_identity(s, identity)
+            try:
+                value, target = load()
+            except DossierError as exc:
+                failure, extra["problem"] = exc, _problem(exc)
+            decision = decide(fresh, action, target, now=self._clock(), fold=self._fold)
+            if decision.allowed and failure is None and then is not None:
+                try:
+                    value = then(value)  # type: ignore[arg-type]  # load succeeded: a T
+                except DossierError as exc:
+                    failure, extra["problem"] = exc, _problem(exc)
+                    decision = replace(decision, allowed=False, reason=f"retrieval failed: {type(exc).__name__}")
+            object_type, ref = _object_of(action, target, object_ref)
+            self._append(s, fresh, action, decision, context, object_type, ref, extra)
+        if failure is not None and target is not None:
+            raise failure  # the dossier was known and the policy allowed: the failure is the answer
+        if not decision.allowed:
+            raise self.error_for(fresh, action, object_ref or (target.ref if target else None), decision)
+        if failure is not None:
+            raise failure
+        return value, decision  # type: ignore[return-value]  # allowed and no failure: load/then ran
 
     def scope(self, identity: Identity, action: Action = Action.SEARCH, *, grant_id: str | None = None) -> AccessScope:
         """What ``identity`` may see when searching or listing, from its current account and grants.
@@ -118,10 +172,7 @@ class AccessService:
                       details: Mapping[str, str] | None) -> tuple[Decision, Identity]:
         fresh = current_identity(s, identity)
         decision = decide(fresh, action, target, now=self._clock(), grant_id=grant_id, fold=self._fold)
-        if target is not None:
-            object_type, ref = ("document" if target.item_number else "dossier"), object_ref or target.ref
-        else:
-            object_type, ref = _OBJECT_TYPES.get(action, "archive"), object_ref
+        object_type, ref = _object_of(action, target, object_ref)
         self._append(s, fresh, action, decision, context, object_type, ref, details)
         return decision, fresh
 
@@ -277,6 +328,29 @@ class AccessService:
             raise AuthenticationError(row.name if row else None)
         return who
 
+    def check_token(self, token: str, *, context: RequestContext = _NO_CONTEXT) -> tuple[Identity, str]:
+        """The identity and token id an API token stands for, read without writing when it is valid.
+
+        One access-log entry per API call: a valid token is recorded in the entry of the act it
+        authorises (the caller passes the token id in that entry's details), not as a sign-in of
+        its own. An unknown, revoked or expired token, or a disabled account, is refused and
+        logged here as a sign-in, exactly like :meth:`authenticate_token`.
+
+        Raises:
+            AuthenticationError: the token is not valid (logged).
+        """
+        digest = token_digest(token)
+        now = self._clock()
+        with self._uow.read() as s:
+            t = s.scalars(select(TokenRow).where(TokenRow.token_sha256 == digest)).first()
+            row = s.get(UserRow, t.user_id) if t is not None else None
+            valid = (t is not None and row is not None and t.revoked_at is None
+                     and (t.expires_at is None or now < t.expires_at))
+            who = identity_of(s, row) if valid and row is not None else None
+        if who is not None and t is not None and decide(who, Action.SIGN_IN, None, now=now).allowed:
+            return who, t.id
+        return self.authenticate_token(token, context=context), t.id if t is not None else ""  # logs, raises
+
     # ------------------------------------------------------------------ regulator grants (ACS-04)
     def grant_regulator_access(
         self, actor: Identity, grantee: str, *, purpose: str, expires_at: datetime,
@@ -349,13 +423,15 @@ class AccessService:
     # ------------------------------------------------------------------ the access log
     def read_audit_log(self, actor: Identity, *, since: datetime | None = None, until: datetime | None = None,
                        user: str | None = None, limit: int | None = None,
-                       context: RequestContext = _NO_CONTEXT, export: bool = False) -> list[LogEntry]:
+                       context: RequestContext = _NO_CONTEXT, export: bool = False,
+                       details: Mapping[str, str] | None = None) -> list[LogEntry]:
         """Access-log entries in order. Auditors read all of it; a regulator only its own entries.
 
-        The reading is itself logged (as an export when ``export``), before the entries are read.
+        The reading is itself logged (as an export when ``export``), before the entries are read;
+        ``details`` go into that entry (the API passes the token it was called with).
         """
-        details = {"export": "json"} if export else {}
-        with self._uow.write() as s:
+        details = {**(details or {}), **({"export": "json"} if export else {})}
+        with self._uow.write(log_only=True) as s:
             decision, fresh = self._authorize_in(s, actor, Action.READ_AUDIT_LOG, None, context, None, user, details)
             if decision.allowed:
                 actor_id = fresh.user_id if decision.rule is Rule.OWN_ENTRIES else (
@@ -388,6 +464,25 @@ class AccessService:
         return self._guarded(actor, Action.VERIFY_AUDIT_LOG, context, None, {"change": "checkpoint"},
                              lambda s, _who: self._log.checkpoint(s))
 
+    # ------------------------------------------------------------------ the archive's signature
+    def sign_statement(self, message: bytes) -> tuple[str, str]:
+        """Sign a domain-prefixed statement with the archive's key (the access log's): (key id, hex)."""
+        return self._log.sign_statement(message)
+
+    def signing_public_key(self) -> Ed25519PublicKey | None:
+        """The archive's public signing key, for verifying what :meth:`sign_statement` signed."""
+        return self._log.signing_public_key()
+
+
+def _object_of(action: Action, target: DossierTarget | None, object_ref: str | None) -> tuple[str, str | None]:
+    """What an entry names as acted on: the document or dossier, else the kind of object the action concerns."""
+    if target is not None:
+        return ("document" if target.item_number else "dossier"), object_ref or target.ref
+    return _OBJECT_TYPES.get(action, "archive"), object_ref
+
+
+def _problem(exc: DossierError) -> str:
+    return "not found" if isinstance(exc, LookupError) else f"retrieval failed: {type(exc).__name__}"
 
 
 def _verify(hasher: PasswordHasher, hashed: str, password: str) -> bool:

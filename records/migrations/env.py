@@ -6,6 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import records.access.tables  # noqa: F401  (the access tables join the same metadata)
+import retention.tables  # noqa: F401  (retention plans, holds, dispositions: migration 0004)
+import ingest.tables  # noqa: F401  (the intake-job queue: migration 0005)
 from records.tables import Base
 
 config = context.config

@@ -32,12 +32,14 @@ def test_bad_token_gets_401(client: FlaskClient, world: World) -> None:
 
 
 def test_handler_reads_a_dossier_with_deadlines(client: FlaskClient, world: World, log: LogCounter) -> None:
-    """A handler's token reads their department's dossier; the token sign-in and the view are logged."""
+    """A handler's token reads their department's dossier; one entry, the view, names the token that authorised it."""
     resp = client.get(f"/api/v1/dossiers/{world.dossier}", headers=_auth(world, "handler_a"))
     body = resp.get_json()
     assert resp.status_code == 200 and body["archive_number"] == world.dossier
     assert body["registration"]["department"] == "A" and body["deadlines"][0]["clock"] == "acceptance"
-    assert [e.event.action for e in log.new_entries()] == ["sign_in", "view_dossier"]
+    entries = log.new_entries()
+    assert [e.event.action for e in entries] == ["view_dossier"]
+    assert entries[0].event.details["auth"] == "token" and entries[0].event.details["token"]
 
 
 def test_other_department_gets_404_not_found(client: FlaskClient, world: World) -> None:
@@ -57,11 +59,13 @@ def test_register_through_the_api(client: FlaskClient, world: World) -> None:
 
 
 def test_document_metadata_text_and_content(client: FlaskClient, world: World) -> None:
-    """A document's facts, text and original bytes are readable with a token."""
+    """A document's facts, text and original bytes are readable with a token (a regulator's copy is a stamped PDF)."""
     h = _auth(world, "regulator")
     assert client.get(f"/api/v1/documents/{world.item}", headers=h).get_json()["item_number"] == world.item
     assert "收费过高" in client.get(f"/api/v1/documents/{world.item}/text", headers=h).get_json()["text"]
-    content = client.get(f"/api/v1/documents/{world.item}/content", headers=h)
+    stamped = client.get(f"/api/v1/documents/{world.item}/content", headers=h)
+    assert stamped.status_code == 200 and stamped.data.startswith(b"%PDF-")
+    content = client.get(f"/api/v1/documents/{world.item}/content", headers=_auth(world, "handler_a"))
     assert content.status_code == 200 and content.data.decode("gb18030").startswith("投诉书")
 
 

@@ -37,7 +37,8 @@ def test_api_never_answers_500(app: Flask, services: Services, world: World, who
     if who != "anonymous":
         token = services.access.create_token(Identity.operator("test-setup"), who).token
         headers = {"Authorization": f"Bearer {token}"}
-    known = {"number": world.dossier, "item": world.item}
+    known = {"number": world.dossier, "item": world.item,
+             "job": services.intake.accept("test", world.dossier, "queued.txt", [b"queued upload"]).job_id}
 
     failures: list[str] = []
     operations = 0

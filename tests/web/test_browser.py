@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from ingest.jobs import IntakeWorker
 from tests.web.conftest import PASSWORD, World
+from web.bootstrap import Services
 
 playwright = pytest.importorskip("playwright.sync_api")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -19,11 +21,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture
-def live_url(app: Flask, world: World) -> Iterator[str]:
+def live_url(app: Flask, world: World, services: Services) -> Iterator[str]:
+    """The app on a loopback port, with a background intake worker in a thread (as `dossier serve` runs one)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    with IntakeWorker(services.intake, poll_seconds=0.2).in_thread():
+        yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
 
@@ -58,7 +62,9 @@ def test_register_upload_search_and_read_in_a_browser(live_url: str, lang: str, 
         page.goto(f"{live_url}/dossiers/{number}/upload")
         page.set_input_files("input[name=files]", str(upload))
         page.click("form.form button[type=submit]")
-        page.wait_for_selector("table.results")
+        page.wait_for_selector("table.results")  # the answer comes at once, each file queued
+        page.wait_for_selector('table.results tr[data-state="filed"]', timeout=120_000)  # the worker filed it
+        assert page.locator("table.results td.col-item a").first.inner_text() == f"{number}-01"
         page.screenshot(path=str(SHOTS / f"upload-{lang}.png"), full_page=True)
 
         page.goto(f"{live_url}/search?q=缺席")

@@ -7,10 +7,13 @@ import re
 from flask.testing import FlaskClient
 
 from tests.web.conftest import LogCounter, World, csrf_token, sign_in_as
+from web.bootstrap import Services
 
 
-def test_handler_registers_uploads_and_finds_a_complaint(client: FlaskClient, world: World, log: LogCounter) -> None:
-    """GIVEN a handler WHEN they register (INT-F) and upload two files THEN each file has an outcome and is searchable."""
+def test_handler_registers_uploads_and_finds_a_complaint(client: FlaskClient, services: Services, world: World,
+                                                         log: LogCounter) -> None:
+    """GIVEN a handler WHEN they register (INT-F) and upload two files THEN each is queued at once and, once the
+    background worker has run, has an outcome and is searchable."""
     sign_in_as(client, "handler_a")
     token = csrf_token(client, "/register")
     resp = client.post("/register", data={
@@ -28,10 +31,14 @@ def test_handler_registers_uploads_and_finds_a_complaint(client: FlaskClient, wo
         (__import__("io").BytesIO("投诉信：律师缺席庭审。".encode()), "投诉信.txt"),
         (__import__("io").BytesIO(b"\x00\x01garbage\xff"), "broken.bin")]}, content_type="multipart/form-data")
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200
+    assert resp.status_code == 202  # accepted: sealed and queued, not yet filed
     assert len(log.new_entries()) == 1  # one file_document decision for the whole upload
+    assert "投诉信.txt" in html and "broken.bin" in html and html.count('data-state="queued"') == 2
+    jobs = re.findall(r'data-job="([0-9a-f]{32})"', html)
+    services.intake.run_pending()  # the background worker
+    html = client.get(f"/dossiers/{number}/upload", query_string={"job": jobs}).get_data(as_text=True)
     items = re.findall(rf"/documents/({re.escape(number)}-\d+)", html)
-    assert len(items) == 2 and "投诉信.txt" in html and "broken.bin" in html
+    assert len(items) == 2 and html.count('data-state="filed"') == 2
 
     hits = client.get("/search?q=缺席").get_data(as_text=True)
     assert "<mark>缺席</mark>" in hits and number in hits

@@ -1,8 +1,11 @@
-"""JSON API ``/api/v1``: dossiers, documents, search and the access log, authenticated by API token.
+"""JSON API ``/api/v1``: dossiers, documents, uploads, search and the access log, authenticated by API token.
 
 ``Authorization: Bearer dos_…`` on every request (tokens come from `dossier token create`); each
-request is authorised through the same gate as the pages and leaves its access-log entries (the
-token sign-in and the action). Errors are ``{"error": {"code", "message"}}`` from web/errors.py.
+request is authorised through the same gate as the pages and leaves one access-log entry: the
+action, with the token that authorised it in its details (a refused token leaves a sign-in entry). Errors are ``{"error": {"code", "message"}}`` from web/errors.py.
+
+An upload (``POST /dossiers/<number>/documents``) answers 202 once each file is sealed in the vault
+and queued; ``GET /intake/<job>`` then tells its progress and outcome (background workers file it).
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
+from ingest.jobs import IntakeJob, IntakeJobNotFoundError, read_chunks
 from records.access.identity import Action, DossierTarget
+from records.errors import InvalidRegistrationError
 from records.mapping import parse_registration
-from records.model import DossierState
+from records.model import DocumentKind, DossierState
 from search.model import SortOrder
-from web.auth import dossier_for, document_for, gate, identity, request_context, services, visible_dossiers, zone
+from web.auth import (
+    auth_details, dossier_for, document_for, gate, identity, request_context, services, visible_dossiers, zone,
+)
 from web.errors import NotSignedInError
 
 bp = Blueprint("api", __name__)
@@ -84,10 +91,58 @@ def register() -> tuple[Response, int]:
     return jsonify(jsonable(info)), 201
 
 
+@bp.post("/dossiers/<number>/documents")
+def upload(number: str) -> tuple[Response, int]:
+    """Queue files (multipart field ``files``, optional ``kind``) for filing: 202, one job per file.
+
+    Each file is sealed into the vault and recorded as a queued job before this answers; OCR and
+    filing happen in a background worker. Poll ``status_url`` for the outcome.
+    """
+    info = dossier_for(Action.FILE_DOCUMENT, number)
+    files = [f for f in request.files.getlist("files") if f.filename]
+    if not files:
+        return jsonify(error={"code": "no_files", "message": "send one or more files in the multipart field 'files'"}), 400
+    kind_value = request.form.get("kind") or None
+    if kind_value is not None and kind_value not in DocumentKind.__members__.values():
+        raise InvalidRegistrationError("kind", f"unknown document kind {kind_value[:40]!r}")
+    intake = services().intake
+    jobs = [intake.accept(identity().name, info.archive_number, f.filename or "", read_chunks(f.stream),
+                          kind=DocumentKind(kind_value) if kind_value else None) for f in files]
+    resp = jsonify(jobs=[_job_json(j) for j in jobs])
+    if len(jobs) == 1:
+        resp.headers["Location"] = _status_url(jobs[0])
+    return resp, 202
+
+
+@bp.get("/intake/<job>")
+def intake_status(job: str) -> Response:
+    """One upload's progress: queued, processing, then filed / refused / failed with its outcome."""
+    try:
+        found = services().intake.get(identity().name, job)
+    except IntakeJobNotFoundError:
+        gate(Action.FILE_DOCUMENT, None, object_ref=f"intake/{job[:64]}", details={"problem": "not found"})
+        raise
+    dossier_for(Action.FILE_DOCUMENT, found.archive_number)  # who may upload there may follow the upload
+    return jsonify(_job_json(found))
+
+
+def _status_url(job: IntakeJob) -> str:
+    return url_for("api.intake_status", job=job.job_id)
+
+
+def _job_json(job: IntakeJob) -> dict[str, Any]:
+    return {"job": job.job_id, "dossier": job.archive_number, "filename": job.filename, "size": job.size,
+            "sha256": job.sha256, "state": job.state.value, "finished": job.finished, "outcome": job.outcome,
+            "item_number": job.item_number, "message": job.message, "attempts": job.attempts,
+            "uploaded_by": job.actor, "created_at": job.created_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "children": jsonable(job.children), "status_url": _status_url(job)}
+
+
 @bp.get("/documents/<item>")
 def get_document(item: str) -> Response:
-    document_for(Action.VIEW_DOCUMENT, item)
-    return jsonify(jsonable(services().records.get_document(identity().name, item)))
+    _, doc = document_for(Action.VIEW_DOCUMENT, item)
+    return jsonify(jsonable(doc))
 
 
 @bp.get("/documents/<item>/text")
@@ -99,11 +154,10 @@ def document_text(item: str) -> Response:
 
 @bp.get("/documents/<item>/content")
 def document_content(item: str) -> Response:
-    from web.ui import content_response
+    """The original as an attachment; a regulator's token gets the watermarked PDF (issue #5 (4))."""
+    from web.ui.downloads import original_response
 
-    document_for(Action.DOWNLOAD_DOCUMENT, item)
-    doc, stream = services().records.retrieve_document(identity().name, item)
-    return content_response(doc.media_type, doc.filename, stream, inline=False)
+    return original_response(Action.DOWNLOAD_DOCUMENT, item, inline=False)
 
 
 @bp.get("/search")
@@ -127,7 +181,7 @@ def search() -> Response:
 def audit() -> Response:
     since = request.args.get("since")
     entries = services().access.read_audit_log(
-        identity(), user=request.args.get("user") or None, context=request_context(),
+        identity(), user=request.args.get("user") or None, context=request_context(), details=auth_details(),
         since=datetime.fromisoformat(since).replace(tzinfo=zone()) if since and len(since) == 10 else None)
     return jsonify(entries=[{"seq": e.seq, **jsonable(e.event), "prev_hash": e.prev_hash, "entry_hash": e.entry_hash}
                             for e in entries])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from records.errors import (
-    ConfigurationError, DocumentNotFoundError, DossierClosedError, DossierError, DossierNotFoundError,
-    DuplicateDocumentError, InvalidRegistrationError, InvalidTransitionError, NumberingError,
+    ConfigurationError, DisposalIncompleteError, DocumentNotFoundError, DossierClosedError, DossierError,
+    DossierNotFoundError, DuplicateDocumentError, InvalidRegistrationError, InvalidTransitionError, NumberingError,
 )
 from ingest.channels.imap import MailboxError
 from records.access.errors import (
@@ -15,6 +15,13 @@ from records.access.errors import (
 )
 from search.errors import InvalidQueryError, SearchUnavailableError
 from records.vault import IntegrityError, KeyNotFoundError, KeyUnavailableError, VaultError, WrongKeyError
+from retention.errors import (
+    DispositionNotFoundError, HoldNotFoundError, InvalidDispositionError, InvalidHoldError,
+    ReasonRequiredError, SealIncompleteError,
+)
+from retention.certificate import CertificateInvalidError
+from retention.disposal import TransferPackageMissingError
+from retention.transfer import BagExistsError, BagInvalidError
 
 # Stable exit codes; scripts may rely on them (README lists them).
 EXIT_CODES: tuple[tuple[type[DossierError], int], ...] = (
@@ -43,6 +50,17 @@ EXIT_CODES: tuple[tuple[type[DossierError], int], ...] = (
     (InvalidQueryError, 4),
     (SearchUnavailableError, 13),
     (NumberingError, 8),
+    (SealIncompleteError, 5),
+    (InvalidDispositionError, 5),
+    (DispositionNotFoundError, 3),
+    (HoldNotFoundError, 3),
+    (InvalidHoldError, 4),
+    (ReasonRequiredError, 4),
+    (DisposalIncompleteError, 5),
+    (TransferPackageMissingError, 5),
+    (BagExistsError, 5),
+    (BagInvalidError, 6),
+    (CertificateInvalidError, 1),
     (ConfigurationError, 8),
 )
 

@@ -89,4 +89,4 @@ def _login() -> str:
 pass_cli = click.make_pass_decorator(CliContext)
 
 # Register the command modules (they import `main` and attach themselves).
-from web.cli import access, archive, documents, dossiers, intake, mail, searching, serve  # noqa: E402,F401
+from web.cli import access, archive, bags, documents, dossiers, intake, inventory, mail, reports, retention, searching, serve, worker  # noqa: E402,F401

@@ -104,6 +104,7 @@ def show(cli: CliContext, number: str, as_of: str | None, as_json: bool) -> None
             from web.cli._output import to_jsonable
 
             out["deadlines"] = to_jsonable(cli.services.records.deadlines(info, day))
+        out["retention"] = _retention_json(cli, info.archive_number)
         echo_json(out)
         return
     reg = info.registration
@@ -132,10 +133,28 @@ def show(cli: CliContext, number: str, as_of: str | None, as_json: bool) -> None
     for c in cli.services.records.deadlines(info, day):
         due = c.due_on.isoformat() if c.due_on else "—"
         click.echo(f"  {c.clock.value:11} due {due:10}  {c.state.value}" + (f" ({c.days_late} days late)" if c.days_late else ""))
+    click.echo(_retention_line(cli, info.archive_number))
     click.echo(f"Documents ({len(info.documents)}):")
     if info.documents:
         click.echo(table([[d.item_number, d.kind.value, d.filename, str(d.size), d.sha256[:12]] for d in info.documents],
                          ["item", "kind", "filename", "bytes", "sha256"]))
+
+
+def _retention_json(cli: CliContext, number: str) -> dict[str, Any]:
+    from web.cli._output import to_jsonable
+
+    view = cli.services.retention.show(number)
+    plan = view.plan or view.current
+    return {"rule": plan.rule_id, "trigger": plan.trigger.value, "trigger_date": to_jsonable(plan.trigger_date),
+            "disposal_date": to_jsonable(plan.disposal_date), "permanent": plan.permanent, "planned": view.plan is not None,
+            "held": bool(view.holds), "disposition_state": view.disposition_state}
+
+
+def _retention_line(cli: CliContext, number: str) -> str:
+    """Rule and disposal date (RET: every dossier shows them); `dossier retention show` has the history."""
+    r = _retention_json(cli, number)
+    when = "permanent" if r["permanent"] else (r["disposal_date"] or f"after {r['trigger']}")
+    return f"Retention: rule {r['rule']}, disposal {when}" + ("  HELD" if r["held"] else "")
 
 
 @main.command("list")
@@ -167,7 +186,10 @@ def list_(cli: CliContext, state: str | None, month: str | None, overdue: bool, 
 
 @main.command()
 @click.argument("number")
-@click.argument("state", type=click.Choice([s.value for s in DossierState if s not in (DossierState.REGISTERED, DossierState.VOID)]))
+# Sealing and disposal are not plain steps: `dossier seal` checks completeness (ARC-2) and
+# `dossier dispose` needs review and approval (RET), so neither is offered here.
+@click.argument("state", type=click.Choice([s.value for s in DossierState if s not in (
+    DossierState.REGISTERED, DossierState.VOID, DossierState.SEALED, DossierState.DISPOSED)]))
 @click.option("--on", "on", default=None, help="Effective date YYYY-MM-DD (default today).")
 @click.option("--note", default=None)
 @click.option("--json", "as_json", is_flag=True)

@@ -53,6 +53,11 @@ ZH = {
 "allowed":"允许","refused":"拒绝",
 # facets
 "kind":"文件类型","category":"类别","channel":"渠道","year":"年份","state":"状态",
+# background upload (intake jobs)
+"queued":"排队中","processing":"处理中","filed":"已归档","failed":"失败","Refresh":"刷新",
+"Each file is stored encrypted and filed in the background (text extraction, OCR); this list updates itself.":"每个文件已加密保存，并在后台归档（文本提取、OCR）；本列表会自动更新。",
+# monthly statistics (dashboard)
+"Statistics for %(month)s":"%(month)s 统计","whole archive":"全部档案","Figures as of %(day)s":"数据截至 %(day)s","Complaints received":"收到投诉","Previous month: %(n)s":"上月：%(n)s","Closed this month":"本月办结","Open and overdue":"在办逾期","Deadlines met":"期限按时完成率","By category":"按类别","Download the report":"下载统计报表",
 }
 def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'
 pot = open(sys.argv[1]).read()

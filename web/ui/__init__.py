@@ -1,31 +1,31 @@
 """Server-rendered pages (Jinja, zh-CN first): dashboard, dossiers, registration, upload, search, documents, log.
 
 Each view parses its input, passes the gate in :mod:`web.auth` (one access-log entry), calls the
-service and renders. Upload is synchronous for now: the request returns when every file has its
-recorded outcome.
+service and renders. Upload never waits for OCR: each file is sealed into the vault and queued
+(ingest.jobs) before the page answers 202, and the page then polls each file's status.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
 from flask_babel import get_locale
 
+from ingest.jobs import IntakeJob, read_chunks
 from records.access.identity import Action, DossierTarget, Identity, Role
 from records.deadlines import ClockState
 from records.mapping import parse_registration
 from records.model import OPEN_STATES, Channel, ComplainantType, DossierState, RespondentType
 from search.model import SortOrder
 from web.auth import dossier_for, document_for, gate, identity, request_context, services, visible_dossiers, zone
+from web.ui.downloads import INLINE_TYPES, original_response
+from web.ui.labels import label
 
 bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
-# Originals shown inside the page; anything else is offered as a download only.
-INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain")
 _FORM_FIELDS = ("matter", "received_at", "channel", "complainant", "complainant_contact", "complainant_type",
                 "respondent", "respondent_type", "request", "facts_and_reasons", "event_on", "expected_remedy",
                 "receiving_officer", "department", "category", "collective_count", "referring_body")
@@ -59,7 +59,7 @@ def dashboard() -> str:
                    if c.state in (ClockState.RUNNING, ClockState.DUE_TODAY, ClockState.OVERDUE)]
     clocks.sort(key=lambda rc: rc[1].due_on or date.max)
     return render_template("dashboard.html", open_rows=open_rows, overdue=[r for r in rows if r.overdue],
-                           clocks=clocks[:20], recent=rows[:10])
+                           clocks=clocks[:20], recent=rows[:10], monthly=_reports.dashboard_report())
 
 
 @bp.route("/dossiers")
@@ -99,16 +99,40 @@ def register() -> Any:
 
 
 @bp.route("/dossiers/<number>/upload", methods=["GET", "POST"])
-def upload(number: str) -> str:
-    info = dossier_for(Action.FILE_DOCUMENT, number) if request.method == "POST" else \
-        dossier_for(Action.VIEW_DOSSIER, number)
-    results = []
+def upload(number: str) -> Any:
+    """The upload form; a POST queues each file (sealed, durable) and answers 202 with a status row per file.
+
+    ``?job=…`` (the page's own no-script refresh) shows those jobs' current status; seeing it
+    takes FILE_DOCUMENT, like uploading.
+    """
+    asked = request.args.getlist("job")
+    info = dossier_for(Action.FILE_DOCUMENT if request.method == "POST" or asked else Action.VIEW_DOSSIER, number)
+    intake = services().intake
     if request.method == "POST":
-        ingest = services().ingest
-        for f in request.files.getlist("files"):
-            if f.filename:
-                results.append(ingest.ingest_bytes(identity().name, f.read(), f.filename, dossier=info.archive_number))
-    return render_template("upload.html", d=info, results=results)
+        jobs = [intake.accept(identity().name, info.archive_number, f.filename, read_chunks(f.stream))
+                for f in request.files.getlist("files") if f.filename]
+        return render_template("upload.html", d=info, jobs=jobs), 202 if jobs else 200
+    return render_template("upload.html", d=info,
+                           jobs=intake.jobs(identity().name, asked, dossier=info.archive_number) if asked else [])
+
+
+@bp.route("/dossiers/<number>/upload/status")
+def upload_status(number: str) -> Response:
+    """JSON status of the named jobs (``?job=…`` repeated), polled by the upload page's script."""
+    info = dossier_for(Action.FILE_DOCUMENT, number)
+    jobs = services().intake.jobs(identity().name, request.args.getlist("job"), dossier=info.archive_number)
+    return jsonify(jobs=[_job_status(j) for j in jobs])
+
+
+def _job_status(job: IntakeJob) -> dict[str, Any]:
+    """One row of the upload page, labels already translated (the script only fills cells in)."""
+    return {"job": job.job_id, "state": job.state.value, "state_label": label(job.state), "finished": job.finished,
+            "outcome": job.outcome, "outcome_label": label(job.outcome), "item_number": job.item_number,
+            "item_url": url_for("ui.document", item=job.item_number) if job.item_number else None,
+            "message": job.message or "",
+            "children": [{"path": c.path, "outcome_label": label(c.outcome), "item_number": c.item_number,
+                          "item_url": url_for("ui.document", item=c.item_number) if c.item_number else None}
+                         for c in job.children]}
 
 
 @bp.route("/search")
@@ -128,32 +152,18 @@ def search() -> str:
 
 @bp.route("/documents/<item>")
 def document(item: str) -> str:
-    info = document_for(Action.VIEW_TEXT, item)
-    records = services().records
-    doc = records.get_document(identity().name, item)
-    text = records.document_text(identity().name, item)[1] if doc.text_chars else None
-    return render_template("document.html", d=info, doc=doc, text=text, inline=doc.media_type in INLINE_TYPES)
+    info, doc = document_for(Action.VIEW_TEXT, item)
+    text = services().records.document_text(identity().name, item)[1] if doc.text_chars else None
+    return render_template("document.html", d=info, doc=doc, text=text, inline=doc.media_type in INLINE_TYPES,
+                           watermarked=identity().role is Role.REGULATOR)
 
 
 @bp.route("/documents/<item>/content")
 def content(item: str) -> Response:
+    """The original inline (viewer) or as a download; a regulator gets a watermarked PDF either way."""
     download = request.args.get("download") == "1"
-    document_for(Action.DOWNLOAD_DOCUMENT if download else Action.VIEW_DOCUMENT, item)
-    doc, stream = services().records.retrieve_document(identity().name, item)
-    return content_response(doc.media_type, doc.filename, stream,
-                            inline=not download and doc.media_type in INLINE_TYPES)
-
-
-def content_response(media_type: str, filename: str, stream: Any, *, inline: bool) -> Response:
-    """A document's original, streamed; inline only for types a browser shows safely."""
-    resp = Response(stream, mimetype=media_type if inline else "application/octet-stream")
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    resp.headers["Content-Disposition"] = (f"{'inline' if inline else 'attachment'}; filename=\"{ascii_name}\"; "
-                                           f"filename*=UTF-8''{quote(filename)}")
-    resp.headers["Cache-Control"] = "no-store"
-    if media_type != "application/pdf":
-        resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return resp
+    return original_response(Action.DOWNLOAD_DOCUMENT if download else Action.VIEW_DOCUMENT, item,
+                             inline=not download)
 
 
 @bp.route("/audit")
@@ -166,6 +176,6 @@ def audit() -> str:
 
 
 # The administration pages (nested blueprint ``ui.admin``, /admin) and the ``label`` filter.
-from web.ui import admin as _admin, labels as _labels  # noqa: E402
+from web.ui import admin as _admin, labels as _labels, reports as _reports  # noqa: E402
 
 _labels.register(bp)

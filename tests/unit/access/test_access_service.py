@@ -11,14 +11,15 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from records.access.errors import (
-    AccessDeniedError, AuthenticationError, GrantExpiredError, InvalidGrantError, InvalidUserError, UserExistsError,
+    AccessDeniedError, AuditChainBrokenError, AuthenticationError, GrantExpiredError, InvalidGrantError,
+    InvalidUserError, UserExistsError,
 )
 from records.access.identity import Action, DossierTarget, GrantFilter, Identity, RequestContext, Role, Rule
 from records.access.log import AccessLog, LogEntry, Outcome
 from records.access.policy import target_of
 from records.access.service import AccessService
 from records.access.tables import dossier_row, dossier_target
-from records.errors import DossierNotFoundError
+from records.errors import DocumentNotFoundError, DossierNotFoundError
 from records.model import Channel, Registration
 from web.bootstrap import Services
 
@@ -127,6 +128,81 @@ def test_log_entry_shares_the_callers_transaction(services: Services, access: Ac
     with services.uow.write() as s:
         access.authorize(console, Action.VIEW_TEXT, own, session=s)
     assert len(_entries(services, access_log)) == before + 1
+
+
+def test_retrieve_reads_and_logs_in_one_transaction(services: Services, access: AccessService,
+                                                   access_log: AccessLog, console: Identity) -> None:
+    """retrieve(): the catalogue read and its entry commit together; a missing dossier is logged, then refused."""
+    own = _dossier(services, "一部")
+    access.add_user(console, "hand3", Role.HANDLER, departments=["一部"])
+    who = access.identity("hand3")
+    before = len(_entries(services, access_log))
+
+    def load() -> tuple[str, DossierTarget]:
+        info = services.records.get_dossier("hand3", own.archive_number or "")  # joins the transaction
+        return info.archive_number, target_of(info, BEIJING)
+
+    value, decision = access.retrieve(who, Action.VIEW_DOSSIER, load, context=WEB)
+    assert value == own.archive_number and decision.allowed
+    opened, _ = access.retrieve(who, Action.VIEW_DOSSIER, load, then=lambda number: f"opened {number}")
+    assert opened == f"opened {own.archive_number}"
+
+    def missing() -> tuple[str, DossierTarget]:
+        raise DossierNotFoundError("2611-999")
+
+    with pytest.raises(AccessDeniedError):
+        access.retrieve(who, Action.VIEW_DOSSIER, missing, context=WEB, object_ref="2611-999")
+    entries = [e.event for e in _entries(services, access_log)[before:]]
+    assert [(e.outcome, e.object_ref) for e in entries] == [
+        (Outcome.ALLOWED, own.ref), (Outcome.ALLOWED, own.ref), (Outcome.REFUSED, "2611-999")]
+    assert entries[-1].details["problem"] == "not found"
+
+
+def test_retrieve_returns_nothing_when_the_entry_cannot_be_appended(services: Services, access: AccessService,
+                                                                    access_log: AccessLog, console: Identity) -> None:
+    """No log entry, no document: with the chain head gone, the read's result never reaches the caller."""
+    own = _dossier(services, "一部")
+    loaded: list[str] = []
+
+    def load() -> tuple[str, DossierTarget]:
+        loaded.append("read")
+        return "the document", own
+
+    with services.uow.write() as s:
+        s.execute(text("DELETE FROM access_log_head"))
+    with pytest.raises(AuditChainBrokenError):
+        access.retrieve(console, Action.VIEW_TEXT, load)
+    assert loaded == ["read"]
+
+
+def test_a_failed_open_is_recorded_in_the_entry(services: Services, access: AccessService, access_log: AccessLog,
+                                                console: Identity) -> None:
+    """The policy allowed, opening failed: the entry says so (refused, with the problem) and the error is raised."""
+    own = _dossier(services, "一部")
+
+    def broken(_: str) -> str:
+        raise DocumentNotFoundError("2611-001-01 (destroyed)")
+
+    with pytest.raises(DocumentNotFoundError):
+        access.retrieve(console, Action.DOWNLOAD_DOCUMENT, lambda: ("row", own), then=broken)
+    last = _entries(services, access_log)[-1].event
+    assert last.outcome == Outcome.REFUSED and last.details["problem"] == "not found"
+    assert last.reason == "retrieval failed: DocumentNotFoundError"
+
+
+def test_a_valid_token_is_checked_without_an_entry_of_its_own(services: Services, access: AccessService,
+                                                              access_log: AccessLog, console: Identity) -> None:
+    """check_token(): one entry per API call — a valid token adds none (the act records it), a bad one is logged."""
+    access.add_user(console, "api2", Role.ARCHIVIST)
+    issued = access.create_token(console, "api2")
+    before = len(_entries(services, access_log))
+    who, token_id = access.check_token(issued.token, context=WEB)
+    assert (who.name, token_id) == ("api2", issued.token_id)
+    assert len(_entries(services, access_log)) == before
+    with pytest.raises(AuthenticationError):
+        access.check_token(issued.token + "x", context=WEB)
+    refused = _entries(services, access_log)[before:]
+    assert [(e.event.action, e.event.outcome) for e in refused] == [("sign_in", Outcome.REFUSED)]
 
 
 def test_regulator_reads_under_a_grant_with_its_purpose(services: Services, access: AccessService,

@@ -1,0 +1,498 @@
+"""IntakeQueue: an upload is durable at once and filed later by a background worker (issue #5).
+
+Uploaded letter and fax scans (INT-CH-01/02) go through the ingestion pipeline (ARC-5-02) without
+the request waiting for OCR.
+
+The request only seals each file into the vault (a staging object, encrypted like every
+original: no plaintext on disk) and records a ``queued`` job in the catalogue, in that order, so
+success is reported only for what is durable. A worker then claims the job atomically, opens
+the staging object, runs it through :class:`~ingest.service.IngestService` — the one pipeline
+(detect, extract/OCR, classify, file) — records the outcome on the job and shreds the staging
+copy.
+
+Claiming is one short write transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (two
+workers never wait for, nor take, the same row) and SQLite's ``BEGIN IMMEDIATE`` write lock
+(which the catalogue's unit of work takes for every write; SQLite has no row locks and ignores
+``FOR UPDATE``). A claim is a lease: the worker renews it while it works (heartbeat thread); a
+worker that dies stops renewing, and once the lease has run out the job is claimed again. A job
+is tried at most ``max_attempts`` times, then recorded as ``failed`` with the reason.
+
+Filing exactly once: a worker can die after the document was committed but before the job was
+marked. The retry then meets the pipeline's duplicate check (nothing is filed twice, by
+SHA-256) and recognises its own earlier filing — same uploader and file name, filed after the
+job first started — so the job ends ``filed`` with that item number instead of ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from typing import BinaryIO
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ingest.model import IngestOutcome
+from ingest.service import IngestResult, IngestService
+from ingest.tables import IntakeJobRow
+from records.db import UnitOfWork
+from records.errors import DocumentNotFoundError, DossierClosedError, DossierError, DossierNotFoundError
+from records.model import OPEN_STATES, DocumentKind, DocumentSource
+from records.service import RecordsService
+from records.vault import Vault, VaultError, WrappedKey, blob_key_for
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Claim", "IntakeJob", "IntakeJobNotFoundError", "IntakeQueue", "IntakeWorker", "JobChild", "JobState",
+           "JOB_OBJECT_KIND", "read_chunks", "worker_name"]
+
+JOB_OBJECT_KIND = "intake"          # bound into the staging object's seal
+_OBJECT_PREFIX = "intake-"          # staging object ids; never hex, so never a document's object id
+_STAGING_KEYS = f"{_OBJECT_PREFIX[:2]}/{_OBJECT_PREFIX}"  # blob_key_for fans out by the first two characters
+DEFAULT_LEASE_SECONDS = 120.0
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_RETRY_SECONDS = 10.0
+
+
+class JobState(StrEnum):
+    """Where an uploaded file is: queued → processing → filed | refused | failed."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    FILED = "filed"          # in the dossier (every outcome but duplicate; the original is always kept)
+    REFUSED = "refused"      # not filed: a duplicate, or the dossier no longer takes material
+    FAILED = "failed"        # gave up after max_attempts (worker died, storage unreachable, …)
+
+
+FINAL_STATES = frozenset({JobState.FILED, JobState.REFUSED, JobState.FAILED})
+
+
+class IntakeJobNotFoundError(DocumentNotFoundError):
+    """No intake job with this id (answered like an unknown document: 404, exit code 3)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.args = (f"no intake job {job_id[:64]!r}",)
+
+
+@dataclass(frozen=True, slots=True)
+class JobChild:
+    """An attachment of the uploaded file, filed as a child document."""
+
+    path: str
+    outcome: str
+    item_number: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeJob:
+    """One uploaded file's progress and, once final, its recorded outcome."""
+
+    job_id: str
+    archive_number: str
+    actor: str
+    filename: str
+    size: int
+    sha256: str
+    state: JobState
+    attempts: int
+    created_at: datetime
+    outcome: str | None = None
+    message: str | None = None
+    item_number: str | None = None
+    finished_at: datetime | None = None
+    children: tuple[JobChild, ...] = field(default=())
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A job a worker holds (until its lease runs out): what it needs to open and file the upload."""
+
+    job_id: str
+    archive_number: str
+    actor: str
+    filename: str
+    kind: DocumentKind | None
+    sha256: str
+    object_id: str
+    wrapped: WrappedKey
+    attempts: int
+    first_started_at: datetime
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def worker_name() -> str:
+    """Who holds a lease: host, process and thread (shown in the job row for operators)."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+class IntakeQueue:
+    """Accepts uploads into the job table and runs them through the ingest pipeline.
+
+    Args:
+        lease_seconds: how long a claim holds without a heartbeat; a dead worker's job is
+            retried after this.
+        max_attempts: claims per job before it is recorded as failed.
+        retry_seconds: wait before a job that hit a transient error is tried again (× attempts).
+    """
+
+    def __init__(self, uow: UnitOfWork, vault: Vault, records: RecordsService, ingest: IngestService, *,
+                 clock: Callable[[], datetime] = _utcnow, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
+        self._uow, self._vault, self._records, self._ingest = uow, vault, records, ingest
+        self._clock = clock
+        self.lease_seconds, self.max_attempts, self.retry_seconds = lease_seconds, max_attempts, retry_seconds
+        # In-process workers wake at once on a new job; other processes poll.
+        self.wakeup = threading.Event()
+
+    # ------------------------------------------------------------------ the request side
+    def accept(self, actor: str, dossier: str, filename: str, chunks: Iterable[bytes], *,
+               kind: DocumentKind | None = None) -> IntakeJob:
+        """Seal one uploaded file into the vault and queue it; durable when this returns.
+
+        The caller has already been authorised to file into ``dossier`` (FILE_DOCUMENT).
+
+        Raises:
+            DossierNotFoundError: no such dossier.
+            DossierClosedError: the dossier takes no more material.
+            VaultError: the file could not be stored (nothing is queued).
+        """
+        info = self._records.get_dossier(actor, dossier)
+        if info.state not in OPEN_STATES:
+            raise DossierClosedError(info.archive_number, info.state)
+        filename = _clean_filename(filename)
+        job_id = _new_job_id()
+        object_id = _OBJECT_PREFIX + job_id
+        sealed = self._vault.store_object(object_id, JOB_OBJECT_KIND, chunks)
+        now = self._clock()
+        row = IntakeJobRow(
+            id=job_id, archive_number=info.archive_number, actor=actor, filename=filename,
+            kind=kind.value if kind else None, size=sealed.size, sha256=sealed.sha256, object_id=object_id,
+            key_id=sealed.wrapped_key.key_id, wrapped_key=sealed.wrapped_key.ciphertext, state=JobState.QUEUED,
+            attempts=0, available_at=now, created_at=now)
+        try:
+            with self._uow.write() as s:
+                s.add(row)
+                job = _job_of(row)
+        except BaseException:
+            self._vault.delete_object(object_id)  # not queued: no staging copy may stay behind
+            raise
+        log.info("intake %s: %s queued for %s (%d bytes)", job_id, filename, info.archive_number, sealed.size)
+        self.wakeup.set()
+        return job
+
+    def get(self, actor: str, job_id: str) -> IntakeJob:
+        """One job's state. Raises IntakeJobNotFoundError."""
+        with self._uow.read() as s:
+            row = s.get(IntakeJobRow, job_id) if _valid_id(job_id) else None
+            if row is None:
+                raise IntakeJobNotFoundError(job_id)
+            return _job_of(row)
+
+    def jobs(self, actor: str, job_ids: Sequence[str], *, dossier: str) -> list[IntakeJob]:
+        """The named jobs of one dossier, in the order asked; unknown ids and other dossiers' jobs are left out."""
+        wanted = [j for j in dict.fromkeys(job_ids) if _valid_id(j)][:200]
+        if not wanted:
+            return []
+        with self._uow.read() as s:
+            rows = {r.id: r for r in s.scalars(select(IntakeJobRow).where(
+                IntakeJobRow.id.in_(wanted), IntakeJobRow.archive_number == dossier))}
+            return [_job_of(rows[j]) for j in wanted if j in rows]
+
+    # ------------------------------------------------------------------ the worker side
+    def process_next(self, worker: str | None = None) -> IntakeJob | None:
+        """Claim the oldest runnable job and file it; None when nothing is runnable."""
+        worker = worker or worker_name()
+        claim = self.claim(worker)
+        return None if claim is None else self.process(claim, worker)
+
+    def process(self, claim: Claim, worker: str) -> IntakeJob:
+        """File a claimed job through the ingest pipeline and record its outcome (lease renewed meanwhile)."""
+        with _Heartbeat(self, claim.job_id, worker):
+            return self._process(claim, worker)
+
+    def run_pending(self, worker: str | None = None) -> list[IntakeJob]:
+        """Process jobs until none is runnable (tests, `dossier worker --once`)."""
+        done: list[IntakeJob] = []
+        while (job := self.process_next(worker)) is not None:
+            done.append(job)
+        return done
+
+    def staging_blob_keys(self) -> set[str]:
+        """Store keys of the staging copies unfinished jobs still need (the inventory counts them as owned)."""
+        with self._uow.read() as s:
+            ids = s.scalars(select(IntakeJobRow.object_id).where(IntakeJobRow.state.not_in([x.value for x in FINAL_STATES])))
+            return {blob_key_for(object_id) for object_id in ids}
+
+    def sweep_staging(self) -> int:
+        """Delete staging objects whose job is finished or unknown (a worker died between the two steps)."""
+        removed = 0
+        for key in list(self._vault.store.keys(prefix=_STAGING_KEYS)):
+            object_id = key.rpartition("/")[2]
+            with self._uow.read() as s:
+                state = s.scalars(select(IntakeJobRow.state).where(IntakeJobRow.object_id == object_id)).first()
+            # A blob without a row is left alone: its upload may be committing right now (and if
+            # that request died instead, its data key was never stored, so it is unreadable).
+            if state is not None and JobState(state) in FINAL_STATES:
+                self._vault.delete_object(object_id)
+                removed += 1
+        return removed
+
+    def renew_lease(self, job_id: str, worker: str) -> bool:
+        """Extend a claim the worker still holds (the heartbeat); False if it was lost."""
+        with self._uow.write() as s:
+            done = s.execute(update(IntakeJobRow).where(
+                IntakeJobRow.id == job_id, IntakeJobRow.worker == worker, IntakeJobRow.state == JobState.PROCESSING,
+            ).values(lease_until=self._clock() + timedelta(seconds=self.lease_seconds)))
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def has_runnable(self) -> bool:
+        with self._uow.read() as s:
+            return s.scalars(select(IntakeJobRow.id).where(self._runnable(self._clock())).limit(1)).first() is not None
+
+    # ------------------------------------------------------------------ steps
+    @staticmethod
+    def _runnable(now: datetime) -> ColumnElement[bool]:
+        return or_(and_(IntakeJobRow.state == JobState.QUEUED, IntakeJobRow.available_at <= now),
+                   and_(IntakeJobRow.state == JobState.PROCESSING, IntakeJobRow.lease_until < now))
+
+    def claim(self, worker: str) -> Claim | None:
+        """Take the oldest runnable job (queued, or abandoned with its lease run out), atomically.
+
+        A job abandoned ``max_attempts`` times is recorded as failed instead.
+        """
+        if not self.has_runnable():  # a read first: an idle poll never takes SQLite's write lock
+            return None
+        now = self._clock()
+        with self._uow.write() as s:
+            while True:
+                row = s.scalars(
+                    select(IntakeJobRow).where(self._runnable(now))
+                    .order_by(IntakeJobRow.available_at, IntakeJobRow.id).limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if row is None:
+                    return None
+                if row.attempts >= self.max_attempts:  # its last worker died holding it
+                    self._finish_row(s, row, JobState.FAILED, now, message=(
+                        f"gave up after {row.attempts} attempts: the worker stopped before finishing (lease expired)"))
+                    s.flush()
+                    self._drop_staging_later(row.object_id)
+                    continue
+                if row.state == JobState.PROCESSING:
+                    log.warning("intake %s: lease of %s expired; claimed again by %s", row.id, row.worker, worker)
+                row.state, row.worker = JobState.PROCESSING, worker
+                row.attempts += 1
+                row.lease_until = now + timedelta(seconds=self.lease_seconds)
+                row.first_started_at = row.first_started_at or now
+                assert row.key_id is not None and row.wrapped_key is not None
+                return Claim(row.id, row.archive_number, row.actor, row.filename,
+                              DocumentKind(row.kind) if row.kind else None, row.sha256, row.object_id,
+                              WrappedKey(row.key_id, row.wrapped_key), row.attempts, row.first_started_at)
+
+    def _process(self, claim: Claim, worker: str) -> IntakeJob:
+        try:
+            data = b"".join(self._vault.open_object(claim.object_id, JOB_OBJECT_KIND, claim.wrapped,
+                                                    expected_sha256=claim.sha256))
+            result = self._ingest.ingest_bytes(claim.actor, data, claim.filename, dossier=claim.archive_number,
+                                               kind=claim.kind, source=DocumentSource.UPLOAD)
+        except (DossierClosedError, DossierNotFoundError) as exc:
+            return self._finish(claim, worker, JobState.REFUSED, message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - storage, key service, OCR set-up: retried, then failed
+            log.exception("intake %s: attempt %d failed", claim.job_id, claim.attempts)
+            reason = str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}"
+            return self._retry(claim, worker, reason[:2000])
+        state, outcome, message = JobState.FILED, result.outcome.value, result.message
+        if result.outcome is IngestOutcome.DUPLICATE:
+            mine = self._filed_by_earlier_attempt(claim, result.item_number)
+            if mine is not None:
+                outcome, message = mine
+            else:
+                state = JobState.REFUSED
+        return self._finish(claim, worker, state, outcome=outcome, message=message, item_number=result.item_number,
+                            children=_children(result))
+
+    def _filed_by_earlier_attempt(self, claim: Claim, item: str | None) -> tuple[str, str | None] | None:
+        """The recorded (outcome, message) if ``item`` was filed by this job's earlier, interrupted attempt."""
+        if claim.attempts < 2 or item is None:
+            return None
+        doc = self._records.get_document(claim.actor, item)
+        if doc.filed_by == claim.actor and doc.filename == claim.filename and doc.filed_at >= claim.first_started_at:
+            log.info("intake %s: %s was filed by an earlier attempt", claim.job_id, item)
+            return doc.outcome or IngestOutcome.OK.value, doc.outcome_message
+        return None
+
+    def _retry(self, claim: Claim, worker: str, reason: str) -> IntakeJob:
+        if claim.attempts >= self.max_attempts:
+            return self._finish(claim, worker, JobState.FAILED,
+                                message=f"gave up after {claim.attempts} attempts: {reason}")
+        now = self._clock()
+        with self._uow.write() as s:
+            row = s.get(IntakeJobRow, claim.job_id)
+            assert row is not None
+            if row.worker == worker and row.state == JobState.PROCESSING:
+                row.state, row.lease_until, row.worker, row.message = JobState.QUEUED, None, None, reason
+                row.available_at = now + timedelta(seconds=self.retry_seconds * claim.attempts)
+            return _job_of(row)
+
+    def _finish(self, claim: Claim, worker: str, state: JobState, *, outcome: str | None = None,
+                message: str | None = None, item_number: str | None = None,
+                children: tuple[JobChild, ...] = ()) -> IntakeJob:
+        with self._uow.write() as s:
+            row = s.get(IntakeJobRow, claim.job_id)
+            assert row is not None
+            if row.worker != worker or row.state != JobState.PROCESSING:
+                # Our lease ran out and another worker took over: the job and its staging copy are its.
+                log.warning("intake %s: lease lost by %s; leaving the outcome to %s", row.id, worker, row.worker)
+                return _job_of(row)
+            self._finish_row(s, row, state, self._clock(), outcome=outcome, message=message, item_number=item_number,
+                             children=children)
+            job = _job_of(row)
+        self._drop_staging_later(claim.object_id)
+        log.info("intake %s: %s %s %s", job.job_id, job.state, job.outcome or "", job.item_number or "")
+        return job
+
+    @staticmethod
+    def _finish_row(s: Session, row: IntakeJobRow, state: JobState, now: datetime, *, outcome: str | None = None,
+                    message: str | None = None, item_number: str | None = None,
+                    children: tuple[JobChild, ...] = ()) -> None:
+        # The wrapped key goes in the same commit as the outcome: from here the staging copy is
+        # unreadable ciphertext (crypto-shredded) even if deleting its blob fails.
+        row.state, row.outcome, row.message, row.item_number = state, outcome, message, item_number
+        row.children = [{"path": c.path, "outcome": c.outcome, "item_number": c.item_number, "message": c.message}
+                        for c in children] or None
+        row.finished_at, row.lease_until, row.key_id, row.wrapped_key = now, None, None, None
+
+    def _drop_staging_later(self, object_id: str) -> None:
+        try:
+            self._vault.delete_object(object_id)
+        except VaultError as exc:  # shredded already; sweep_staging removes the blob next time
+            log.warning("intake: staging object %s not deleted: %s", object_id, exc)
+
+
+class _Heartbeat:
+    """Renews a claim every third of the lease while the job runs (a separate thread)."""
+
+    def __init__(self, queue: IntakeQueue, job_id: str, worker: str) -> None:
+        self._queue, self._job_id, self._worker = queue, job_id, worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"intake-heartbeat-{job_id[:8]}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._queue.lease_seconds / 3):
+            try:
+                if not self._queue.renew_lease(self._job_id, self._worker):
+                    return
+            except Exception:  # noqa: BLE001 - a missed beat only shortens the lease; keep trying
+                log.exception("intake %s: lease renewal failed", self._job_id)
+
+
+class IntakeWorker:
+    """The loop a background worker runs: claim, file, record; sleep when idle.
+
+    One job at a time per worker (its OCR already uses the parser pool); run more workers
+    — threads, `dossier worker` processes or hosts — to go wider.
+    """
+
+    def __init__(self, queue: IntakeQueue, *, poll_seconds: float = 1.0, name: str | None = None) -> None:
+        self._queue, self._poll, self._name = queue, poll_seconds, name
+        self.stop = threading.Event()
+
+    def run(self, *, until_idle: bool = False, on_job: Callable[[IntakeJob], None] | None = None,
+            alive: Callable[[], bool] = lambda: True) -> int:
+        """Process jobs until :attr:`stop` is set (or, with ``until_idle``, none is runnable)."""
+        name = self._name or worker_name()
+        try:
+            self._queue.sweep_staging()
+        except VaultError as exc:
+            log.warning("intake: staging sweep failed: %s", exc)
+        done = 0
+        while not self.stop.is_set() and alive():
+            self._queue.wakeup.clear()
+            job = self._queue.process_next(name)
+            if job is None:
+                if until_idle:
+                    break
+                self._queue.wakeup.wait(self._poll)
+                continue
+            done += 1
+            if on_job:
+                on_job(job)
+        return done
+
+    @contextmanager
+    def in_thread(self) -> Iterator[IntakeWorker]:
+        """Run in a daemon thread for the block (tests, the development server)."""
+        thread = threading.Thread(target=self.run, name="intake-worker", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.stop.set()
+            self._queue.wakeup.set()
+            thread.join(timeout=60)
+
+
+def read_chunks(stream: BinaryIO, size: int = 1024 * 1024) -> Iterator[bytes]:
+    """A binary stream (an upload) in pieces, for :meth:`IntakeQueue.accept`: never whole in memory."""
+    while chunk := stream.read(size):
+        yield chunk
+
+
+def _clean_filename(name: str) -> str:
+    # Control characters (NUL above all: PostgreSQL text refuses it) have no place in a name.
+    cleaned = "".join(c for c in name if c.isprintable()).strip()
+    return cleaned[:255] or "unnamed"
+
+
+def _new_job_id() -> str:
+    # Time-ordered (nanoseconds, then randomness): jobs queued together are filed in upload
+    # order, so a batch's item numbers follow the order of its files.
+    return f"{time.time_ns():016x}{os.urandom(8).hex()}"
+
+
+def _valid_id(job_id: str) -> bool:
+    return len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)
+
+
+def _children(result: IngestResult) -> tuple[JobChild, ...]:
+    out: list[JobChild] = []
+    for child in result.children:
+        out.append(JobChild(child.path, child.outcome.value, child.item_number, child.message))
+        out.extend(_children(child))
+    return tuple(out)
+
+
+def _job_of(row: IntakeJobRow) -> IntakeJob:
+    return IntakeJob(
+        job_id=row.id, archive_number=row.archive_number, actor=row.actor, filename=row.filename, size=row.size,
+        sha256=row.sha256, state=JobState(row.state), attempts=row.attempts, created_at=row.created_at,
+        outcome=row.outcome, message=row.message, item_number=row.item_number, finished_at=row.finished_at,
+        children=tuple(JobChild(c["path"] or "", c["outcome"] or "", c.get("item_number"), c.get("message"))
+                       for c in row.children or ()),
+    )

@@ -1,0 +1,166 @@
+"""DossierTombstones: the catalogue's half of disposal — destroying data keys and tombstoning (RET, ARC-2).
+
+Crypto-shredding happens here, in the catalogue: every stored object's wrapped data key lives in
+``stored_objects`` and nowhere else, so nulling it (with ``shredded_at`` stamped) makes the sealed
+blob undecryptable at once, wherever copies of the blob may linger. Deleting the blobs and the
+index entries is the caller's next step (``retention.shredding``); the tombstone comes last and
+keeps only what proves the disposal: number, dates, category, rule and per-document item
+numbers, sizes and hashes.
+
+Every step is idempotent, so a disposal that crashed half-way is completed by running it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+import logging
+
+from sqlalchemy import select
+
+from records.errors import DisposalIncompleteError, InvalidTransitionError
+from records.lookup import RecordsLookup
+from records.model import DossierInfo, DossierState, item_number
+from records.tables import DocumentRow, StoredObjectRow, TransitionRow
+
+log = logging.getLogger(__name__)
+
+# A dossier's documents may be destroyed only once it is sealed (ARC-1-05); DISPOSED lets a re-run finish.
+_DISPOSABLE = frozenset({DossierState.SEALED, DossierState.DISPOSED})
+# What stays of a disposed dossier's registration: the matter column is NOT NULL.
+_TOMBSTONE_MATTER = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObjectState:
+    object_id: str
+    kind: str
+    shredded_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisposalItem:
+    """One document as a disposal needs it: what to prove (item, size, hash) and what to delete."""
+
+    document_id: str
+    item_number: str
+    kind: str
+    media_type: str
+    size: int
+    sha256: str
+    objects: tuple[StoredObjectState, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DisposalManifest:
+    dossier_id: str
+    archive_number: str
+    state: DossierState
+    items: tuple[DisposalItem, ...]
+
+    @property
+    def live_objects(self) -> int:
+        return sum(1 for i in self.items for o in i.objects if o.shredded_at is None)
+
+    @property
+    def shredding_started(self) -> bool:
+        return any(o.shredded_at is not None for i in self.items for o in i.objects)
+
+
+class DossierTombstones(RecordsLookup):
+    """Disposal use cases of RecordsService (the catalogue side of crypto-shredding)."""
+
+    def disposal_manifest(self, actor: str, ref: str) -> DisposalManifest:
+        """Every document and stored object of a dossier, with whether each object is shredded."""
+        with self._uow.read() as s:
+            row = self._dossier_row(s, ref, load_all=True)
+            items = []
+            for doc in row.documents:
+                objects = s.scalars(select(StoredObjectRow).where(StoredObjectRow.document_id == doc.id)
+                                    .order_by(StoredObjectRow.kind)).all()
+                items.append(DisposalItem(
+                    document_id=doc.id,
+                    item_number=item_number(row.archive_number, doc.item_seq, self._item_width, doc.version),
+                    kind=doc.kind, media_type=doc.media_type, size=doc.size, sha256=doc.sha256,
+                    objects=tuple(StoredObjectState(o.id, o.kind, o.shredded_at) for o in objects),
+                ))
+            return DisposalManifest(row.id, row.archive_number, DossierState(row.state), tuple(items))
+
+    def destroy_data_keys(self, actor: str, ref: str) -> int:
+        """Crypto-shred a sealed dossier: null every wrapped data key of its objects, in one commit.
+
+        After this returns no object of the dossier can be decrypted, whether or not its blob is
+        still in a store. Already-shredded objects are left as they are (a re-run destroys nothing
+        twice). Returns the number of keys destroyed now.
+
+        Raises:
+            InvalidTransitionError: the dossier is not sealed (nor already disposed).
+        """
+        now = self._clock()
+        with self._uow.write() as s:
+            row = self._dossier_row(s, ref)
+            if DossierState(row.state) not in _DISPOSABLE:
+                raise InvalidTransitionError(row.archive_number, row.state, "destroy its documents (seal it first)")
+            doc_ids = select(DocumentRow.id).where(DocumentRow.dossier_id == row.id)
+            objects = s.scalars(select(StoredObjectRow).where(
+                StoredObjectRow.document_id.in_(doc_ids), StoredObjectRow.shredded_at.is_(None))).all()
+            for o in objects:
+                o.wrapped_key, o.key_id, o.shredded_at = None, None, now
+            destroyed = len(objects)
+        # Earlier page images in SQLite's WAL still hold the wrapped keys until it is checkpointed.
+        self._uow.checkpoint()
+        log.info("destroyed %d data key(s) of dossier %s by %s", destroyed, ref, actor)
+        return destroyed
+
+    def tombstone_dossier(self, actor: str, ref: str, *, note: str) -> DossierInfo:
+        """Reduce a shredded dossier to its tombstone and mark it DISPOSED (RET).
+
+        Kept: number, dates (receipt, event, timeline), channel, department, category, SLA profile,
+        counts, and per document its item number, kind, media type, size and SHA-256. Blanked:
+        every personal or matter field of the registration, transition and extension notes, and
+        document file names and intake messages. ``note`` (rule and disposition id, never
+        content) goes on the DISPOSED step. Calling it on a disposed dossier changes nothing.
+
+        Raises:
+            InvalidTransitionError: the dossier is not sealed.
+            DisposalIncompleteError: some object still has its data key (shred first).
+        """
+        now = self._clock()
+        with self._uow.write() as s:
+            row = self._dossier_row(s, ref, load_all=True)
+            state = DossierState(row.state)
+            if state is DossierState.DISPOSED:
+                return self._info(row)
+            if state not in _DISPOSABLE:
+                raise InvalidTransitionError(row.archive_number, row.state, "dispose of it (seal it first)")
+            doc_ids = [d.id for d in row.documents]
+            live = s.scalars(select(StoredObjectRow.id).where(
+                StoredObjectRow.document_id.in_(doc_ids), StoredObjectRow.shredded_at.is_(None))).all()
+            if live:
+                raise DisposalIncompleteError(row.archive_number, len(live))
+            row.matter = _TOMBSTONE_MATTER
+            for name in ("complainant", "complainant_contact", "complainant_type", "respondent", "respondent_type",
+                         "request", "facts_and_reasons", "expected_remedy", "receiving_officer", "referring_body",
+                         "void_reason"):
+                setattr(row, name, None)
+            row.evidence = []
+            for t in row.transitions:
+                t.note = None
+            for e in row.extensions:
+                e.reason = ""
+            for doc in row.documents:
+                # The file name often names the complainant; the item number identifies the document.
+                doc.filename = item_number(row.archive_number, doc.item_seq, self._item_width, doc.version)
+                doc.outcome_message = None
+            local_day = now.astimezone(self._tz).date()
+            row.state = DossierState.DISPOSED
+            row.transitions.append(TransitionRow(state=DossierState.DISPOSED, on=local_day, at=now, actor=actor,
+                                                 note=note))
+            s.flush()
+            info = self._info(row)
+        self._uow.checkpoint()  # best effort: a reader holding an old snapshot delays it to the next one
+        log.info("dossier %s disposed of by %s (%s)", info.archive_number, actor, note)
+        return info
+
+
+__all__ = ["DisposalItem", "DisposalManifest", "DossierTombstones", "StoredObjectState"]

@@ -1,0 +1,112 @@
+"""RetentionBase: the collaborators, configuration and helpers every retention use case shares.
+
+The use cases live in ``retention.service`` (sealing, plans, the due queue), ``retention.holds``
+and ``retention.dispositions``; :class:`~retention.service.RetentionService` combines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records.access.errors import AccessDeniedError, UserNotFoundError
+from records.access.identity import AccessEvent, Identity, Outcome
+from records.access.log import AccessLog
+from records.access.policy import fold_keyword
+from records.access.service import AccessService
+from records.db import UnitOfWork
+from records.service import RecordsService
+from records.settings import RetentionSettings
+from records.tables import DocumentRow, DossierRow, TransitionRow
+from retention.model import DossierFacts, RetentionRule
+from retention.schedule import facts_from, load_rules
+from retention.sealing import Material, materials_from_settings
+
+
+class RetentionBase:
+    """Collaborators and shared helpers of the retention use cases.
+
+    Args:
+        rules_file: the schedule (TOML); the built-in seed schedule while it does not exist.
+        access_log: for entries the policy matrix has no action for (review and approval steps,
+            holds, amendments): written in the same transaction as the work, refusals included.
+        fold: how hold filters compare names with a dossier's (pass the index's normaliser).
+    """
+
+    def __init__(self, uow: UnitOfWork, records: RecordsService, access: AccessService, access_log: AccessLog, *,
+                 settings: RetentionSettings, rules_file: Path, disposition_dir: Path, tz: ZoneInfo,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 fold: Callable[[str], str] = fold_keyword) -> None:
+        self._uow = uow
+        self._records = records
+        self._access = access
+        self._log = access_log
+        self._settings = settings
+        self._rules_file = rules_file
+        self._disposition_dir = disposition_dir
+        self._tz = tz
+        self._clock = clock
+        self._fold = fold
+        # Validated now: a bad materials setting should stop the archive opening, not a seal.
+        self._materials: dict[str, tuple[Material, ...]] = materials_from_settings(
+            settings.required_materials, settings.material_kinds)
+
+    # ------------------------------------------------------------------ configuration
+    def rules(self) -> tuple[RetentionRule, ...]:
+        """The schedule in effect, read afresh (an edited file counts at the next plan)."""
+        text = self._rules_file.read_text(encoding="utf-8") if self._rules_file.is_file() else None
+        return load_rules(text, source=str(self._rules_file))
+
+    def _today(self) -> date:
+        return self._clock().astimezone(self._tz).date()
+
+    def _facts(self, s: Session, numbers: Iterable[str] | None = None) -> dict[str, DossierFacts]:
+        """Archive number → schedule facts of every dossier (or of ``numbers``): three queries, no content."""
+        q = select(DossierRow.id, DossierRow.archive_number, DossierRow.state, DossierRow.category,
+                   DossierRow.collective_count)
+        if numbers is not None:
+            q = q.where(DossierRow.archive_number.in_(list(numbers)))
+        rows = s.execute(q).all()
+        ids = [r.id for r in rows]
+        kinds: dict[str, set[str]] = {}
+        dates: dict[str, dict[str, date]] = {}
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+            for dossier_id, kind in s.execute(select(DocumentRow.dossier_id, DocumentRow.kind)
+                                              .where(DocumentRow.dossier_id.in_(chunk))).all():
+                kinds.setdefault(dossier_id, set()).add(kind)
+            for dossier_id, state, on in s.execute(select(TransitionRow.dossier_id, TransitionRow.state, TransitionRow.on)
+                                                   .where(TransitionRow.dossier_id.in_(chunk)).order_by(TransitionRow.id)).all():
+                dates.setdefault(dossier_id, {}).setdefault(state, on)
+        return {r.archive_number: facts_from(
+            r.id, r.archive_number, r.state, dates.get(r.id, {}), category=r.category,
+            collective=r.collective_count is not None, kinds=frozenset(kinds.get(r.id, ())),
+            important_categories=self._settings.important_categories,
+            collective_is_important=self._settings.collective_is_important) for r in rows}
+
+    # ------------------------------------------------------------------ who acts, and the log
+    def _person(self, name: str) -> Identity:
+        """The named account as it stands now; an unknown name acts as nobody (refused by every check)."""
+        try:
+            return self._access.identity(name)
+        except UserNotFoundError:
+            return Identity(name=name, role=None, active=False)
+
+    def _record(self, s: Session, who: Identity, action: str, ref: str | None, *, allowed: bool, reason: str,
+                details: Mapping[str, str] | None = None, object_type: str = "dossier") -> None:
+        self._log.append(s, AccessEvent(
+            at=self._clock(), actor=who.name, actor_id=who.user_id, role=who.role_label, action=action,
+            object_type=object_type, object_ref=ref, outcome=Outcome.ALLOWED if allowed else Outcome.REFUSED,
+            reason=reason, details=dict(details or {})))
+
+    def _refuse(self, who: Identity, action: str, ref: str | None, reason: str, *, object_type: str = "dossier",
+                error: Exception | None = None) -> None:
+        """Commit a refusal to the access log, then raise (the error must not roll back its own record)."""
+        with self._uow.write() as s:
+            self._record(s, who, action, ref, allowed=False, reason=reason, object_type=object_type)
+        raise error or AccessDeniedError(who.name, action, ref, reason)
+

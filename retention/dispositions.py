@@ -1,0 +1,275 @@
+"""Disposition (RET): an archivist reviews what is due, a different person — a manager — approves,
+then the batch is destroyed or transferred by ``retention.disposal`` and proven by a certificate.
+
+States: reviewed → approved → executing → done. ``run`` marks a batch executing before it calls
+the executor and done (with the certificate) after, so a crash leaves it executing and the next
+``run`` completes it (the executor is idempotent per disposition id). Holds and due dates are
+re-checked at run time: a dossier held or re-planned since approval is taken out of the batch,
+with the reason kept, and never disposed of under it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records.access.identity import Action, Identity, Role
+from records.access.tables import dossier_target
+from records.model import DossierState
+from records.tables import DossierRow
+from retention.disposal import execute_disposition
+from retention.errors import (
+    DispositionNotFoundError, InvalidDispositionError, SameApproverError,
+)
+from retention.holds import HoldDesk
+from retention.model import Approval, CertificateRef, Disposition, DispositionState
+from retention.tables import ApprovalRow, DispositionRow, PlanRow
+
+__all__ = ["DispositionDesk", "DueItem", "disposition_of"]
+
+_OPEN = (DispositionState.REVIEWED, DispositionState.APPROVED, DispositionState.EXECUTING)
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """One line of the due queue (``dossier retention due --json``)."""
+
+    archive_number: str
+    rule: str
+    trigger: str
+    trigger_date: date | None
+    disposal_date: date
+    held: bool
+    disposition_state: str | None
+    action: str
+
+
+def disposition_of(row: DispositionRow, approvals: Sequence[ApprovalRow]) -> Disposition:
+    cert = None
+    if row.certificate_json and row.certificate_pdf and row.certificate_sha256:
+        cert = CertificateRef(Path(row.certificate_json), Path(row.certificate_pdf), row.certificate_sha256)
+    return Disposition(
+        disposition_id=row.id, action=row.action, numbers=tuple(row.numbers), state=DispositionState(row.state),  # type: ignore[arg-type]
+        approvals=tuple(Approval(a.actor, a.role, a.at, a.step) for a in approvals),  # type: ignore[arg-type]
+        rules=dict(row.rules), created_at=row.created_at, certificate=cert, excluded=dict(row.excluded or {}),
+    )
+
+
+class DispositionDesk(HoldDesk):
+    """Review, approval and execution of dispositions; see the module docstring."""
+
+    # ------------------------------------------------------------------ the due queue
+    def due(self, as_of: date | None = None, *, include_held: bool = False) -> list[DueItem]:
+        """Sealed dossiers whose disposal date has come by ``as_of`` (default today), oldest first.
+
+        Held dossiers are left out (``include_held`` lists them, marked held); permanent ones never appear.
+        """
+        day = as_of or self._today()
+        with self._uow.read() as s:
+            rows = s.execute(select(PlanRow).join(DossierRow, DossierRow.archive_number == PlanRow.archive_number).where(
+                DossierRow.state == DossierState.SEALED, PlanRow.permanent.is_(False), PlanRow.disposal_date.is_not(None),
+                PlanRow.disposal_date <= day).order_by(PlanRow.disposal_date, PlanRow.archive_number)).scalars().all()
+            return self._due_items(s, rows, include_held)
+
+    def _due_items(self, s: Session, rows: Iterable[PlanRow], include_held: bool) -> list[DueItem]:
+        rows = list(rows)
+        held = self._holding(s, [r.archive_number for r in rows])
+        open_ = self._open_dispositions(s)
+        out = []
+        for r in rows:
+            if r.archive_number in held and not include_held:
+                continue
+            state: DispositionState | None = open_.get(r.archive_number)
+            assert r.disposal_date is not None
+            out.append(DueItem(r.archive_number, r.rule_id, r.trigger, r.trigger_date, r.disposal_date,
+                               r.archive_number in held, str(state) if state else None, r.action))
+        return out
+
+    # ------------------------------------------------------------------ review (archivist)
+    def review(self, name: str, *, as_of: date | None = None, numbers: Sequence[str] | None = None,
+               action: Literal["destroy", "transfer"] = "destroy") -> Disposition:
+        """An archivist proposes the due dossiers (all, or ``numbers``) whose rule says ``action``.
+
+        Raises:
+            AccessDeniedError: ``name`` is not an enabled archivist account (logged).
+            InvalidDispositionError: nothing due, or a named dossier is not due (or held, or in
+                another open disposition).
+        """
+        who = self._person(name)
+        if not (who.active and who.role is Role.ARCHIVIST):
+            self._refuse(who, "dispose_review", None, f"{name} ({who.role_label}) is not an enabled archivist account; "
+                         "review needs one", object_type="disposition")
+        candidates = {d.archive_number: d for d in self.due(as_of)
+                      if d.action == action and d.disposition_state is None}
+        if numbers:
+            unknown = sorted(set(numbers) - set(candidates))
+            if unknown:
+                raise InvalidDispositionError("(new)", f"not due for {action}, held or already in a disposition: "
+                                              + ", ".join(unknown))
+            candidates = {n: candidates[n] for n in numbers}
+        if not candidates:
+            raise InvalidDispositionError("(new)", f"nothing is due for {action}")
+        now = self._clock()
+        with self._uow.write() as s:
+            taken = sorted(set(self._open_dispositions(s)) & set(candidates))  # a review that raced this one
+            if taken:
+                raise InvalidDispositionError("(new)", "already in another open disposition: " + ", ".join(taken))
+            row = DispositionRow(id=uuid.uuid4().hex[:12], action=action, numbers=sorted(candidates),
+                                 rules={n: d.rule for n, d in sorted(candidates.items())}, state=DispositionState.REVIEWED,
+                                 created_at=now, updated_at=now)
+            s.add(row)
+            s.flush()
+            s.add(ApprovalRow(disposition_id=row.id, step="review", actor=who.name, role=Role.ARCHIVIST, at=now))
+            self._record(s, who, "dispose_review", row.id, allowed=True, reason=f"reviewed {len(candidates)} dossier(s) for {action}",
+                         object_type="disposition", details={"numbers": ",".join(row.numbers)})
+            return self._disposition(s, row.id)
+
+    # ------------------------------------------------------------------ approval (manager)
+    def approve(self, name: str, disposition_id: str) -> Disposition:
+        """A manager — not the reviewer — approves a reviewed disposition.
+
+        Raises:
+            SameApproverError: ``name`` reviewed it (logged).
+            AccessDeniedError: ``name`` is not an enabled manager account, or a dossier lies
+                outside the manager's departments (logged).
+            InvalidDispositionError: it is not awaiting approval.
+        """
+        who = self._person(name)
+        with self._uow.read() as s:
+            row = self._row(s, disposition_id)
+            reviewers = [a.actor for a in s.scalars(select(ApprovalRow).where(
+                ApprovalRow.disposition_id == row.id, ApprovalRow.step == "review"))]
+            departments = set(s.scalars(select(DossierRow.department).where(DossierRow.archive_number.in_(row.numbers))))
+            state = row.state
+        if who.name in reviewers:  # checked first: the reason that always applies to the reviewer
+            self._refuse(who, "dispose_approve", disposition_id, "the reviewer may not approve the same disposition",
+                         object_type="disposition", error=SameApproverError(who.name, disposition_id))
+        if not (who.active and who.role is Role.MANAGER):
+            self._refuse(who, "dispose_approve", disposition_id, f"{name} ({who.role_label}) is not an enabled manager "
+                         "account; approval needs one", object_type="disposition")
+        if who.departments is not None and not departments <= who.departments:
+            outside = ", ".join(sorted(str(d) for d in departments - who.departments))
+            self._refuse(who, "dispose_approve", disposition_id, f"dossiers of other departments ({outside})",
+                         object_type="disposition")
+        if state != DispositionState.REVIEWED:
+            raise InvalidDispositionError(disposition_id, f"is {state}; only a reviewed disposition can be approved")
+        with self._uow.write() as s:
+            row = self._row(s, disposition_id)
+            row.state, row.updated_at = DispositionState.APPROVED, self._clock()
+            s.add(ApprovalRow(disposition_id=row.id, step="approve", actor=who.name, role=Role.MANAGER, at=self._clock()))
+            self._record(s, who, "dispose_approve", row.id, allowed=True, reason=f"approved {row.action} of "
+                         f"{len(row.numbers)} dossier(s)", object_type="disposition")
+            s.flush()
+            return self._disposition(s, row.id)
+
+    # ------------------------------------------------------------------ execution
+    def run(self, who: Identity, *, services_like: object, disposition_id: str | None = None) -> list[Disposition]:
+        """Execute one approved disposition, or every approved or interrupted (executing) one.
+
+        Raises:
+            InvalidDispositionError: the named disposition is not approved yet.
+        """
+        with self._uow.read() as s:
+            if disposition_id is not None:
+                ids = [self._row(s, disposition_id).id]
+            else:
+                ids = list(s.scalars(select(DispositionRow.id).where(DispositionRow.state.in_(
+                    [DispositionState.APPROVED, DispositionState.EXECUTING])).order_by(DispositionRow.created_at)))
+        done: list[Disposition] = []
+        for did in ids:
+            started = self._start(who, did)
+            if started.state is DispositionState.EXECUTING:
+                cert: CertificateRef = execute_disposition(
+                    services_like, disposition_id=did, numbers=list(started.numbers), action=started.action,
+                    actor=who.name, approvals=list(started.approvals), rules=dict(started.rules),
+                    out_dir=self._disposition_dir, clock=self._clock)
+                started = self._finish(did, cert)
+            done.append(started)
+        return done
+
+    def _start(self, who: Identity, disposition_id: str) -> Disposition:
+        """Re-check holds and due dates, take out what no longer qualifies, mark it executing."""
+        today = self._today()
+        with self._uow.write() as s:
+            row = self._row(s, disposition_id)
+            if row.state == DispositionState.DONE:
+                return self._disposition(s, row.id)
+            if row.state == DispositionState.REVIEWED:
+                raise InvalidDispositionError(row.id, "is awaiting a manager's approval")
+            excluded = dict(row.excluded or {})
+            for number, holds in self._holding(s, row.numbers).items():
+                excluded[number] = "legal hold " + ", ".join(h.hold_id for h in holds)
+            if row.state == DispositionState.APPROVED:  # nothing is destroyed yet: re-check the plan as well
+                plans = {p.archive_number: p for p in s.scalars(select(PlanRow).where(PlanRow.archive_number.in_(row.numbers)))}
+                for number in row.numbers:
+                    p = plans.get(number)
+                    if p is None or p.permanent or p.disposal_date is None or p.disposal_date > today:
+                        excluded.setdefault(number, f"no longer due on {today} (re-planned)")
+            keep = [n for n in row.numbers if n not in excluded]
+            dossiers = {d.archive_number: d for d in s.scalars(select(DossierRow).where(DossierRow.archive_number.in_(keep)))}
+            refused = []
+            for number in keep:
+                d = dossiers[number]
+                if d.state == DossierState.DISPOSED:  # finished before an interruption
+                    continue
+                decision = self._access.authorize(who, Action.DISPOSE, dossier_target(d, self._tz), session=s,
+                                                  details={"disposition": row.id, "action": row.action})
+                if not decision.allowed:
+                    refused.append(f"{number}: {decision.reason}")
+            if refused:
+                row.updated_at = self._clock()  # commit the logged refusals; raise below
+            else:
+                row.numbers, row.excluded = keep, excluded or None
+                row.state = DispositionState.EXECUTING if keep else DispositionState.DONE
+                row.updated_at = self._clock()
+            result = self._disposition(s, row.id)
+        if refused:
+            raise InvalidDispositionError(disposition_id, "refused: " + "; ".join(refused))
+        return result
+
+    def _finish(self, disposition_id: str, cert: CertificateRef) -> Disposition:
+        with self._uow.write() as s:
+            row = self._row(s, disposition_id)
+            row.state, row.updated_at = DispositionState.DONE, self._clock()
+            row.certificate_json, row.certificate_pdf, row.certificate_sha256 = str(cert.json_path), str(cert.pdf_path), cert.sha256
+            s.flush()
+            return self._disposition(s, row.id)
+
+    # ------------------------------------------------------------------ queries
+    def dispositions(self, *, state: DispositionState | None = None) -> list[Disposition]:
+        with self._uow.read() as s:
+            q = select(DispositionRow.id).order_by(DispositionRow.created_at, DispositionRow.id)
+            if state is not None:
+                q = q.where(DispositionRow.state == state)
+            return [self._disposition(s, i) for i in s.scalars(q)]
+
+    def disposition(self, disposition_id: str) -> Disposition:
+        with self._uow.read() as s:
+            return self._disposition(s, self._row(s, disposition_id).id)
+
+    def _open_dispositions(self, s: Session) -> dict[str, DispositionState]:
+        """Archive number → state of the open disposition it is in."""
+        out: dict[str, DispositionState] = {}
+        for numbers, state in s.execute(select(DispositionRow.numbers, DispositionRow.state).where(
+                DispositionRow.state.in_(list(_OPEN)))).all():
+            out.update({n: DispositionState(state) for n in numbers})
+        return out
+
+    @staticmethod
+    def _row(s: Session, disposition_id: str) -> DispositionRow:
+        row = s.get(DispositionRow, disposition_id)
+        if row is None:
+            raise DispositionNotFoundError(disposition_id)
+        return row
+
+    def _disposition(self, s: Session, disposition_id: str) -> Disposition:
+        row = self._row(s, disposition_id)
+        approvals = list(s.scalars(select(ApprovalRow).where(ApprovalRow.disposition_id == row.id).order_by(ApprovalRow.id)))
+        return disposition_of(row, approvals)

@@ -1,0 +1,150 @@
+"""Legal holds (RET): placed and lifted with a reason by archivists and managers; a held dossier
+is never disposed of.
+
+A hold names one dossier or a saved filter — the regulator-grant filter language of ACS-04
+(``respondent:… category:… received:FROM..TO``). A filter is evaluated whenever holds are checked,
+so a dossier that comes to match later is held too. Holds are never deleted; lifting stamps them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records.access.identity import GrantFilter, Identity, Role
+from records.errors import DossierNotFoundError
+from records.tables import DossierRow
+from retention.base import RetentionBase
+from retention.errors import HoldNotFoundError, InvalidHoldError
+from retention.model import Hold, HoldFilter
+from retention.tables import HoldRow
+
+__all__ = ["HoldDesk", "hold_of"]
+
+# Who may place and lift holds besides the console operator.
+HOLDERS = frozenset({Role.ARCHIVIST, Role.MANAGER})
+
+
+def hold_of(row: HoldRow) -> Hold:
+    is_filter = row.archive_number is None
+    return Hold(
+        hold_id=row.id, reason=row.reason, placed_by=row.placed_by, placed_at=row.placed_at,
+        archive_number=row.archive_number,
+        filter=HoldFilter(frozenset(row.respondents) if row.respondents else None,
+                          frozenset(row.categories) if row.categories else None,
+                          row.received_from, row.received_until) if is_filter else None,
+        lifted_at=row.lifted_at, lifted_by=row.lifted_by, lift_reason=row.lift_reason,
+    )
+
+
+class HoldDesk(RetentionBase):
+    """Legal-hold use cases of RetentionService."""
+
+    def place_hold(self, who: Identity, *, reason: str, number: str | None = None,
+                   filter: HoldFilter | None = None) -> Hold:
+        """Hold one dossier (``number``) or every dossier matching ``filter``, for ``reason``.
+
+        Raises:
+            InvalidHoldError: no reason, or not exactly one of number and filter.
+            DossierNotFoundError: no such dossier.
+            AccessDeniedError: ``who`` is neither an archivist, a manager nor the console (logged).
+        """
+        if not reason.strip():
+            raise InvalidHoldError("a hold needs a reason")
+        if (number is None) == (filter is None):
+            raise InvalidHoldError("name either one dossier or a filter")
+        if filter is not None and filter == HoldFilter():
+            raise InvalidHoldError("a filter must limit at least one of respondent, category, received")
+        target = number or _render(filter)
+        self._check_holder(who, "hold", target)
+        with self._uow.write() as s:
+            if number is not None and s.scalars(select(DossierRow.id).where(DossierRow.archive_number == number)).first() is None:
+                raise DossierNotFoundError(number)
+            f = filter or HoldFilter()
+            row = HoldRow(id=uuid.uuid4().hex[:12], archive_number=number, reason=reason.strip(), placed_by=who.name,
+                          placed_at=self._clock(), respondents=sorted(f.respondents) if f.respondents else None,
+                          categories=sorted(f.categories) if f.categories else None,
+                          received_from=f.received_from, received_until=f.received_until)
+            s.add(row)
+            self._record(s, who, "hold", target, allowed=True, reason=reason.strip(), details={"hold": row.id},
+                         object_type="dossier" if number else "filter")
+            s.flush()
+            return hold_of(row)
+
+    def lift_hold(self, who: Identity, ref: str, *, reason: str) -> list[Hold]:
+        """Lift the hold with id ``ref``, or every active hold placed on dossier ``ref`` itself.
+
+        A dossier covered by a filter hold stays held until that filter hold is lifted by its id.
+
+        Raises:
+            HoldNotFoundError: no active hold matches ``ref``.
+        """
+        if not reason.strip():
+            raise InvalidHoldError("lifting a hold needs a reason")
+        self._check_holder(who, "hold_lift", ref)
+        with self._uow.write() as s:
+            rows = list(s.scalars(select(HoldRow).where(
+                ((HoldRow.id == ref) | (HoldRow.archive_number == ref)), HoldRow.lifted_at.is_(None))))
+            if not rows:
+                raise HoldNotFoundError(ref)
+            for row in rows:
+                row.lifted_at, row.lifted_by, row.lift_reason = self._clock(), who.name, reason.strip()
+                self._record(s, who, "hold_lift", row.archive_number or ref, allowed=True, reason=reason.strip(),
+                             details={"hold": row.id}, object_type="dossier" if row.archive_number else "filter")
+            s.flush()
+            return [hold_of(r) for r in rows]
+
+    def holds(self, *, include_lifted: bool = False) -> list[Hold]:
+        with self._uow.read() as s:
+            q = select(HoldRow).order_by(HoldRow.placed_at, HoldRow.id)
+            if not include_lifted:
+                q = q.where(HoldRow.lifted_at.is_(None))
+            return [hold_of(r) for r in s.scalars(q)]
+
+    def holds_on(self, number: str) -> list[Hold]:
+        """The active holds covering one dossier (its own, and filters it matches)."""
+        with self._uow.read() as s:
+            return self._holding(s, [number]).get(number, [])
+
+    def _holding(self, s: Session, numbers: Iterable[str]) -> dict[str, list[Hold]]:
+        """Archive number → active holds covering it, for the given dossiers (absent: not held)."""
+        active = [hold_of(r) for r in s.scalars(select(HoldRow).where(HoldRow.lifted_at.is_(None)))]
+        if not active:
+            return {}
+        wanted = list(numbers)
+        rows = s.execute(select(DossierRow.archive_number, DossierRow.respondent, DossierRow.category,
+                                DossierRow.received_at).where(DossierRow.archive_number.in_(wanted))).all()
+        out: dict[str, list[Hold]] = {}
+        for number, respondent, category, received_at in rows:
+            covering = [h for h in active if h.archive_number == number or (
+                h.filter is not None and self._matches(h.filter, respondent, category, received_at.astimezone(self._tz).date()))]
+            if covering:
+                out[number] = covering
+        return out
+
+    def _matches(self, f: HoldFilter, respondent: str | None, category: str | None, received_on: date) -> bool:
+        fold = self._fold
+        if f.respondents is not None and (respondent is None or fold(respondent) not in {fold(r) for r in f.respondents}):
+            return False
+        if f.categories is not None and (category is None or fold(category) not in {fold(c) for c in f.categories}):
+            return False
+        if f.received_from is not None and received_on < f.received_from:
+            return False
+        return not (f.received_until is not None and received_on > f.received_until)
+
+    def _check_holder(self, who: Identity, action: str, ref: str) -> None:
+        if who.console:
+            return
+        if not who.active or who.role not in HOLDERS:
+            self._refuse(who, action, ref, f"{who.name} ({who.role_label}) may not place or lift legal holds; "
+                         "archivists and managers may")
+
+
+def _render(f: HoldFilter | None) -> str:
+    """The filter in the grant-filter syntax it was given in."""
+    f = f or HoldFilter()
+    return GrantFilter(f.respondents, f.categories, f.received_from, f.received_until).render()

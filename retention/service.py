@@ -1,0 +1,163 @@
+"""RetentionService: sealing (ARC-1-05, ARC-2), retention plans (RET), the due queue, legal holds
+and disposition — one service for the CLI, the web app and tests.
+
+Sealing checks the required materials, moves the dossier to ``sealed`` and plans it. Plans are
+stored per dossier; ``plan`` recomputes them under the schedule in effect and records every
+change with its reason. Holds are in ``retention.holds``, review/approval/execution in
+``retention.dispositions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from records.access.identity import Action, Identity, Role
+from records.access.policy import target_of
+from records.errors import DossierNotFoundError, InvalidTransitionError
+from records.model import DocumentInfo, DocumentKind, DossierInfo, DossierState
+from records.tables import DossierRow
+from retention.dispositions import DispositionDesk, DueItem
+from retention.errors import ReasonRequiredError, SealIncompleteError
+from retention.model import Hold, Plan, PlanChange, Trigger
+from retention.schedule import plan_for
+from retention.sealing import missing_materials, required_for
+from retention.tables import PlanChangeRow, PlanRow
+
+__all__ = ["DueItem", "RetentionService", "RetentionView"]  # DueItem is re-exported for callers
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionView:
+    """A dossier's retention as shown to people: its stored plan, what the schedule in effect
+    would plan now (they differ until someone re-plans), holds, and the plan's history."""
+
+    archive_number: str
+    plan: Plan | None
+    current: Plan
+    holds: tuple[Hold, ...]
+    changes: tuple[PlanChange, ...]
+    disposition_state: str | None
+
+
+def _plan_of(row: PlanRow) -> Plan:
+    return Plan(archive_number=row.archive_number, rule_id=row.rule_id, trigger=Trigger(row.trigger),
+                trigger_date=row.trigger_date, disposal_date=row.disposal_date, permanent=row.permanent,
+                action=row.action)  # type: ignore[arg-type]
+
+
+def _change_of(row: PlanChangeRow) -> PlanChange:
+    return PlanChange(row.archive_number, row.old_rule, row.new_rule, row.old_date, row.new_date, row.reason,
+                      row.actor, row.at)
+
+
+class RetentionService(DispositionDesk):
+    """Use cases of the archive's life after closure. Holds no state besides its collaborators."""
+
+    # ------------------------------------------------------------------ sealing (ARC-1-05, ARC-2)
+    def missing_for_seal(self, number: str) -> list[str]:
+        """What keeps dossier ``number`` from being sealed (empty: it can be)."""
+        return self._missing(self._records.get_dossier("system", number))
+
+    def _missing(self, info: DossierInfo) -> list[str]:
+        return missing_materials(info, required_for(self._materials, info.registration.sla_profile))
+
+    def seal(self, who: Identity, number: str, *, on: date | None = None) -> tuple[DossierInfo, Plan]:
+        """Seal a closed dossier whose required materials are all present, and plan its retention.
+
+        Raises:
+            InvalidTransitionError: the dossier is not closed.
+            SealIncompleteError: materials are missing; the error names each one (ARC-2).
+            AccessDeniedError: the policy refuses ``who`` the seal (logged).
+        """
+        info = self._records.get_dossier(who.name, number)
+        if info.state is not DossierState.CLOSED:
+            raise InvalidTransitionError(info.archive_number, info.state, "seal it: only closed dossiers are sealed")
+        missing = self._missing(info)
+        if missing:
+            raise SealIncompleteError(info.archive_number, missing)
+        self._access.enforce(who, Action.SEAL, target_of(info, self._tz))
+        sealed = self._records.advance(who.name, info.archive_number, DossierState.SEALED, on=on)
+        self.plan(who.name, reason="sealed", numbers=[info.archive_number])
+        return sealed, self.show(info.archive_number).current
+
+    def amend(self, who: Identity, number: str, source: Path | bytes, *, kind: DocumentKind, reason: str,
+              filename: str | None = None, media_type: str = "application/octet-stream") -> DocumentInfo:
+        """File material into a sealed dossier: archivists only, with the reason kept on its timeline (ARC-1-05).
+
+        Raises:
+            AccessDeniedError: ``who`` is not an archivist (or the console) (logged).
+            SealedDossierError: no reason given.
+        """
+        if not who.console and not (who.active and who.role is Role.ARCHIVIST):
+            self._refuse(who, "amend_sealed", number, f"{who.name} ({who.role_label}) may not add to a sealed dossier; "
+                         "only an archivist may, with a reason")
+        info = self._records.file_document(who.name, number, source, kind=kind, filename=filename, media_type=media_type,
+                                           amendment_reason=reason)
+        with self._uow.write() as s:
+            self._record(s, who, "amend_sealed", info.item_number, allowed=True, reason=reason.strip(),
+                         object_type="document")
+        return info
+
+    # ------------------------------------------------------------------ plans (RET)
+    def plan(self, actor: str, *, reason: str, numbers: Sequence[str] | None = None) -> list[PlanChange]:
+        """Recompute the plans of every dossier (or of ``numbers``) under the schedule in effect.
+
+        Each plan that changes — and each first plan — is stored with its old and new rule and
+        date, the reason, the actor and the time. Disposed dossiers keep the plan they went under.
+
+        Raises:
+            DossierNotFoundError: a named dossier does not exist.
+        """
+        if not reason.strip():
+            raise ReasonRequiredError("re-planning")
+        rules = self.rules()
+        now = self._clock()
+        changes: list[PlanChange] = []
+        with self._uow.write() as s:
+            facts = self._facts(s, numbers)
+            for n in numbers or ():
+                if n not in facts:
+                    raise DossierNotFoundError(n)
+            stored = {r.archive_number: r for r in s.scalars(select(PlanRow).where(PlanRow.archive_number.in_(list(facts))))}
+            for number, f in sorted(facts.items()):
+                old = stored.get(number)
+                if old is not None and f.state == DossierState.DISPOSED:
+                    continue
+                new = plan_for(rules, f)
+                if old is not None and _plan_of(old) == new:
+                    continue
+                change = PlanChange(number, old.rule_id if old else None, new.rule_id, old.disposal_date if old else None,
+                                    new.disposal_date, reason.strip(), actor, now)
+                if old is None:
+                    old = PlanRow(dossier_id=f.dossier_id, archive_number=number)
+                    s.add(old)
+                old.rule_id, old.trigger, old.trigger_date = new.rule_id, new.trigger, new.trigger_date
+                old.disposal_date, old.permanent, old.action = new.disposal_date, new.permanent, new.action
+                old.planned_at, old.planned_by = now, actor
+                s.add(PlanChangeRow(dossier_id=f.dossier_id, archive_number=number, old_rule=change.old_rule,
+                                    new_rule=change.new_rule, old_date=change.old_date, new_date=change.new_date,
+                                    reason=change.reason, actor=actor, at=now))
+                changes.append(change)
+        return changes
+
+    def show(self, number: str) -> RetentionView:
+        """Rule, disposal date, holds and plan history of one dossier (RET: every dossier shows them)."""
+        rules = self.rules()
+        with self._uow.read() as s:
+            row = s.scalars(select(DossierRow).where((DossierRow.archive_number == number) | (DossierRow.id == number))).first()
+            if row is None:
+                raise DossierNotFoundError(number)
+            number = row.archive_number
+            facts = self._facts(s, [number])[number]
+            stored = s.scalars(select(PlanRow).where(PlanRow.archive_number == number)).first()
+            changes = tuple(_change_of(c) for c in s.scalars(select(PlanChangeRow).where(
+                PlanChangeRow.archive_number == number).order_by(PlanChangeRow.id)))
+            state = self._open_dispositions(s).get(number)
+            return RetentionView(number, _plan_of(stored) if stored else None, plan_for(rules, facts),
+                                 tuple(self._holding(s, [number]).get(number, [])), changes,
+                                 str(state) if state else None)

@@ -1,0 +1,443 @@
+"""BagIt packages of dossiers: transfer out on disposition, export for regulators, import (issue #6 parts 4, 7).
+
+A package is a BagIt bag (RFC 8493, library ``bagit``) with SHA-256 manifests::
+
+    bag-info.txt                      archive, action, disposition/export id, counts, recipient
+    data/<number>/metadata.json       registration fields, timeline, documents (kind, sizes, hashes)
+    data/<number>/originals/<item>.*  each document's original, decrypted (or a stamped PDF copy)
+    data/<number>/text/<item>.txt     extracted text, when there is some (not in regulator copies)
+
+The package is the deliverable of a transfer, so it holds plaintext by design; it is built in a
+hidden ``.<name>.partial`` directory next to the target, validated, and only then renamed into
+place, so a package under its final name is always complete. Every document of an export is
+authorised and access-logged as ``Action.EXPORT`` before its bytes are read (ACS-12); a
+regulator recipient must hold a grant covering each dossier and receives watermarked PDF copies
+only (ACS-04, ``records.access.watermark``).
+
+``import_bag`` validates a package (any missing, extra or altered file refuses the whole
+package) and files it through the ingest pipeline: one new dossier per ``metadata.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, tzinfo
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+import bagit
+
+from records.access.identity import Action, Decision, DossierTarget, Identity, Role
+from records.access.policy import target_of
+from records.mapping import parse_registration
+from records.model import DocumentInfo, DocumentKind, DossierInfo, Registration
+from retention.errors import RetentionError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BagExistsError", "BagInvalidError", "BagReport", "ImportReport", "ImportedDocument", "export_bag",
+    "import_bag", "validate_bag", "write_bag",
+]
+
+ARCHIVE_NAME = "Dossier complaint archive"
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class BagExistsError(RetentionError):
+    """The package directory exists already; packages are never overwritten."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} exists already; choose a new directory for the package")
+        self.path = str(path)
+
+
+class BagInvalidError(RetentionError, ValueError):
+    """A BagIt package is not a bag, or a file is missing, extra or altered; nothing was imported."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"package {path} is not valid: {problem}")
+        self.path = str(path)
+        self.problem = problem
+
+
+# ---------------------------------------------------------------------- seams
+class _Records(Protocol):
+    def get_dossier(self, actor: str, ref: str) -> DossierInfo: ...
+    def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]: ...
+    def document_text(self, actor: str, item: str) -> tuple[DocumentInfo, str, dict[str, str]]: ...
+    def register_complaint(self, actor: str, registration: Registration) -> DossierInfo: ...
+
+
+class _Access(Protocol):
+    def identity(self, name: str) -> Identity: ...
+    def enforce(self, identity: Identity, action: Action, target: DossierTarget | None, *,
+                object_ref: str | None = None, details: Mapping[str, str] | None = None) -> Decision: ...
+
+
+class _IngestResult(Protocol):
+    @property
+    def outcome(self) -> Any: ...
+    @property
+    def item_number(self) -> str | None: ...
+    @property
+    def message(self) -> str | None: ...
+
+
+class _Ingest(Protocol):
+    def ingest_paths(self, actor: str, paths: Sequence[Path], *, dossier: str,
+                     kind: DocumentKind | None = None) -> Sequence[_IngestResult]: ...
+
+
+class BagServices(Protocol):
+    """What packages need of the Services bundle (``web.bootstrap.Services`` has all of it)."""
+
+    @property
+    def records(self) -> _Records: ...
+    @property
+    def access(self) -> _Access: ...
+    @property
+    def ingest(self) -> _Ingest: ...
+
+
+# ---------------------------------------------------------------------- writing
+Admit = Callable[[DossierInfo, DocumentInfo], "list[str] | None"]
+"""Called before a document's bytes are read: raises to refuse, returns stamp lines to watermark."""
+
+
+@dataclass(frozen=True, slots=True)
+class BagReport:
+    path: Path
+    dossiers: int
+    documents: int
+    payload_oxum: str
+    tagmanifest_sha256: str
+
+
+def _safe(name: str) -> str:
+    return _SAFE.sub("_", name).strip("._") or "item"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _registration_json(reg: Registration) -> dict[str, Any]:
+    return {f.name: _jsonable(getattr(reg, f.name)) for f in fields(reg)}
+
+
+def write_bag(records: _Records, dossiers: Sequence[DossierInfo], bag_dir: Path, *, actor: str,
+              bag_info: Mapping[str, str], admit: Admit | None = None, with_text: bool = True,
+              watermark: Callable[[bytes, str, list[str], str | None], tuple[bytes, str]] | None = None) -> BagReport:
+    """Write a validated BagIt package of ``dossiers`` to ``bag_dir`` (which must not exist).
+
+    Raises:
+        BagExistsError: ``bag_dir`` exists.
+        IntegrityError: a stored original failed authentication (nothing is left behind).
+    """
+    if bag_dir.exists():
+        raise BagExistsError(bag_dir)
+    bag_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = bag_dir.with_name(f".{bag_dir.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)  # a crashed earlier attempt
+    staging.mkdir(mode=0o700)
+    try:
+        documents = 0
+        for info in dossiers:
+            documents += _write_dossier(records, info, staging / _safe(info.archive_number), actor=actor,
+                                        admit=admit, with_text=with_text, watermark=watermark)
+        info_fields = {"Source-Organization": ARCHIVE_NAME, **bag_info,
+                       "Dossier-Count": str(len(dossiers)), "Document-Count": str(documents)}
+        bagit.make_bag(str(staging), bag_info=info_fields, checksums=["sha256"])
+        report = validate_bag(staging)
+        _fsync_tree(staging)
+        os.replace(staging, bag_dir)
+        _fsync_dir(bag_dir.parent)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info("package %s written: %d dossier(s), %d document(s)", bag_dir, len(dossiers), documents)
+    return BagReport(bag_dir, len(dossiers), documents, report.payload_oxum, report.tagmanifest_sha256)
+
+
+def _write_dossier(records: _Records, info: DossierInfo, folder: Path, *, actor: str, admit: Admit | None,
+                   with_text: bool, watermark: Callable[[bytes, str, list[str], str | None], tuple[bytes, str]] | None,
+                   ) -> int:
+    (folder / "originals").mkdir(parents=True)
+    docs: list[dict[str, Any]] = []
+    for doc in info.documents:
+        lines = admit(info, doc) if admit is not None else None
+        text: str | None = None
+        if with_text or lines is not None:
+            text = _text_of(records, actor, doc.item_number)
+        _, stream = records.retrieve_document(actor, doc.item_number)
+        stamped = lines is not None and watermark is not None
+        if stamped:
+            assert watermark is not None and lines is not None
+            data, media_type = watermark(b"".join(stream), doc.media_type, lines, text)
+            rel = f"originals/{_safe(doc.item_number)}.pdf"
+            file_sha, file_size = _write_file(folder / rel, [data])
+        else:
+            media_type = doc.media_type
+            rel = f"originals/{_safe(doc.item_number)}{_extension(doc)}"
+            file_sha, file_size = _write_file(folder / rel, stream)
+            if file_sha != doc.sha256:  # retrieve_document checks this too; a package must never lie
+                raise BagInvalidError(folder, f"{doc.item_number} did not match its recorded SHA-256")
+        text_rel = None
+        if with_text and text:
+            (folder / "text").mkdir(exist_ok=True)
+            text_rel = f"text/{_safe(doc.item_number)}.txt"
+            _write_file(folder / text_rel, [text.encode("utf-8")])
+        docs.append({
+            "item_number": doc.item_number, "version": doc.version, "kind": doc.kind.value,
+            "filename": doc.filename, "media_type": doc.media_type, "size": doc.size, "sha256": doc.sha256,
+            "received_at": _jsonable(doc.received_at), "channel": _jsonable(doc.channel), "source": doc.source.value,
+            "parent_item": doc.parent_item, "supersedes_item": doc.supersedes_item,
+            "filed_at": _jsonable(doc.filed_at), "filed_by": doc.filed_by, "outcome": doc.outcome,
+            "pages": doc.pages, "languages": list(doc.languages),
+            "file": rel, "file_media_type": media_type, "file_size": file_size, "file_sha256": file_sha,
+            "watermarked": stamped, "text_file": text_rel,
+        })
+    metadata = {
+        "format": "dossier-package", "version": 1, "archive_number": info.archive_number, "state": info.state.value,
+        "registration": _registration_json(info.registration),
+        "registered_at": _jsonable(info.registered_at), "registered_by": info.registered_by,
+        "timeline": [{"state": t.state.value, "on": t.on.isoformat(), "at": t.at.isoformat(), "actor": t.actor,
+                      "note": t.note} for t in info.transitions],
+        "extensions": [{"days": e.days, "reason": e.reason, "approved_by": e.approved_by,
+                        "recorded_at": e.recorded_at.isoformat()} for e in info.extensions],
+        "void_reason": info.void_reason, "documents": docs,
+    }
+    _write_file(folder / "metadata.json",
+                [json.dumps(metadata, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")])
+    return len(docs)
+
+
+def _text_of(records: _Records, actor: str, item: str) -> str | None:
+    from records.errors import DocumentNotFoundError
+
+    try:
+        return records.document_text(actor, item)[1]
+    except DocumentNotFoundError:  # nothing was extracted from it
+        return None
+
+
+def _extension(doc: DocumentInfo) -> str:
+    suffix = Path(doc.filename).suffix.lower()
+    if suffix and _SAFE.sub("", suffix[1:]) == suffix[1:] and len(suffix) <= 10:
+        return suffix
+    return mimetypes.guess_extension(doc.media_type.split(";")[0].strip()) or ".bin"
+
+
+def _write_file(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        for chunk in chunks:
+            h.update(chunk)
+            size += len(chunk)
+            f.write(chunk)
+    return h.hexdigest(), size
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    # A disposition destroys the keys right after the package is written: it must be on disk first.
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            fd = os.open(Path(dirpath) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+# ---------------------------------------------------------------------- validating
+@dataclass(frozen=True, slots=True)
+class _Validated:
+    bag: bagit.Bag
+    payload_oxum: str
+    tagmanifest_sha256: str
+
+
+def validate_bag(path: Path) -> _Validated:
+    """Open and fully validate a package (every payload file against its SHA-256).
+
+    Raises:
+        BagInvalidError: not a bag, or anything missing, extra, or altered.
+    """
+    try:
+        bag = bagit.Bag(str(path))
+        bag.validate(processes=1)
+    except bagit.BagValidationError as exc:
+        details = "; ".join(str(d) for d in exc.details[:5]) if exc.details else str(exc)
+        raise BagInvalidError(path, details) from exc
+    except bagit.BagError as exc:
+        raise BagInvalidError(path, str(exc)) from exc
+    if "sha256" not in bag.algorithms:
+        raise BagInvalidError(path, "no SHA-256 manifest")
+    tagmanifest = Path(path) / "tagmanifest-sha256.txt"
+    digest = hashlib.sha256(tagmanifest.read_bytes()).hexdigest() if tagmanifest.exists() else ""
+    return _Validated(bag, str(bag.info.get("Payload-Oxum", "")), digest)
+
+
+# ---------------------------------------------------------------------- export for regulators (part 7)
+def export_bag(services: BagServices, numbers: Sequence[str], bag_dir: Path, *, operator: Identity,
+               recipient: str | None, tz: tzinfo, now: datetime,
+               purpose: str | None = None) -> BagReport:
+    """Export dossiers as a package for ``recipient`` (ACS-12): every document authorised and logged.
+
+    The operator's ``Action.EXPORT`` is decided and logged per document before its bytes are
+    read. A regulator recipient must also hold an active grant covering each dossier (decided and
+    logged as their ``DOWNLOAD_DOCUMENT``), and gets watermarked PDF copies only, without the
+    extracted text (which would carry the content unstamped).
+
+    Raises:
+        DossierNotFoundError, UserNotFoundError: an unknown number or recipient.
+        AccessDeniedError, GrantExpiredError: a refusal (already logged; the package is discarded).
+        WatermarkError: a document cannot be stamped; a regulator is never sent an original.
+        BagExistsError: ``bag_dir`` exists.
+    """
+    dossiers = [services.records.get_dossier(operator.name, n) for n in dict.fromkeys(numbers)]
+    who = services.access.identity(recipient) if recipient else None
+    regulator = who is not None and who.role is Role.REGULATOR
+    package = bag_dir.name
+    details = {"package": package, "recipient": recipient or "-", **({"purpose": purpose} if purpose else {})}
+    grants: dict[str, Any] = {}
+    if regulator:
+        assert who is not None
+        for info in dossiers:
+            decision = services.access.enforce(who, Action.DOWNLOAD_DOCUMENT, target_of(info, tz),
+                                               details={**details, "exported_by": operator.name})
+            grants[info.archive_number] = next((g for g in who.grants if g.grant_id == decision.grant_id), None)
+
+    def admit(info: DossierInfo, doc: DocumentInfo) -> list[str] | None:
+        services.access.enforce(operator, Action.EXPORT, target_of(info, tz, item_number=doc.item_number),
+                                details=details)
+        if not regulator:
+            return None
+        from records.access.watermark import stamp_lines
+
+        assert who is not None
+        return [*stamp_lines(who, grants.get(info.archive_number), now, tz), f"{doc.item_number} · {package}"]
+
+    def stamp(data: bytes, media_type: str, lines: list[str], text: str | None) -> tuple[bytes, str]:
+        from records.access.watermark import watermark_document
+
+        return watermark_document(data, media_type, lines, text=text)
+
+    info_fields = {"External-Identifier": package, "Dossier-Action": "export",
+                   "Dossier-Recipient": recipient or "-", "Dossier-Watermarked": "yes" if regulator else "no"}
+    if purpose:
+        info_fields["External-Description"] = purpose
+    return write_bag(services.records, dossiers, bag_dir, actor=operator.name, bag_info=info_fields, admit=admit,
+                     with_text=not regulator, watermark=stamp if regulator else None)
+
+
+# ---------------------------------------------------------------------- import
+@dataclass(frozen=True, slots=True)
+class ImportedDocument:
+    source_item: str
+    outcome: str
+    item_number: str | None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedDossier:
+    source_number: str
+    archive_number: str
+    documents: tuple[ImportedDocument, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    path: Path
+    dossiers: tuple[ImportedDossier, ...] = field(default=())
+
+
+def import_bag(services: BagServices, bag_dir: Path, *, actor: str, tz: tzinfo, now: datetime) -> ImportReport:
+    """Validate a package, then open one dossier per ``metadata.json`` and ingest its originals.
+
+    Nothing is filed unless the whole package validates. Each original goes through the ingest
+    pipeline (detection, extraction/OCR, encryption) with the kind the package records, under
+    its original file name; each gets its recorded outcome.
+
+    Raises:
+        BagInvalidError: not a valid package (nothing imported).
+        InvalidRegistrationError: a dossier's registration fields are not acceptable here.
+    """
+    validated = validate_bag(bag_dir)
+    data = Path(validated.bag.path) / "data"
+    metas = sorted(data.glob("*/metadata.json"))
+    if not metas:
+        raise BagInvalidError(bag_dir, "no data/<number>/metadata.json in the package")
+    plans = [(m, _read_metadata(bag_dir, m)) for m in metas]
+    out: list[ImportedDossier] = []
+    for meta_path, meta in plans:
+        registration = parse_registration(
+            {k: v for k, v in meta["registration"].items() if v not in (None, "", [])}, tz, now=now)
+        number = services.records.register_complaint(actor, registration).archive_number
+        results: list[ImportedDocument] = []
+        with tempfile.TemporaryDirectory(prefix="dossier-import-") as links:
+            for n, doc in enumerate(meta.get("documents", [])):
+                source = _inside(bag_dir, meta_path.parent, str(doc["file"]))
+                # A link named like the original keeps its file name in the catalogue; no bytes are copied.
+                name = Path(str(doc.get("filename") or source.name)).name or source.name
+                link = Path(links) / str(n) / name
+                link.parent.mkdir()
+                link.symlink_to(source.resolve())
+                kind = DocumentKind(doc["kind"]) if doc.get("kind") in DocumentKind.__members__.values() else None
+                for r in services.ingest.ingest_paths(actor, [link], dossier=number, kind=kind):
+                    outcome = str(getattr(r.outcome, "value", r.outcome))
+                    results.append(ImportedDocument(str(doc.get("item_number")), outcome, r.item_number, r.message))
+        out.append(ImportedDossier(str(meta.get("archive_number")), number, tuple(results)))
+        log.info("imported dossier %s from %s as %s (%d document(s))", meta.get("archive_number"), bag_dir,
+                 number, len(results))
+    return ImportReport(bag_dir, tuple(out))
+
+
+def _read_metadata(bag_dir: Path, path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BagInvalidError(bag_dir, f"{path.parent.name}/metadata.json unreadable: {exc}") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("registration"), dict) \
+            or not isinstance(meta.get("documents", []), list):
+        raise BagInvalidError(bag_dir, f"{path.parent.name}/metadata.json is not a dossier description")
+    for doc in meta.get("documents", []):
+        if not isinstance(doc, dict) or "file" not in doc:
+            raise BagInvalidError(bag_dir, f"{path.parent.name}/metadata.json names a document without a file")
+        _inside(bag_dir, path.parent, str(doc["file"]))
+    return meta
+
+
+def _inside(bag_dir: Path, folder: Path, rel: str) -> Path:
+    target = (folder / rel).resolve()
+    if not target.is_relative_to((Path(bag_dir) / "data").resolve()) or not target.is_file():
+        raise BagInvalidError(bag_dir, f"{folder.name}: {rel!r} is not a file of the package")
+    return target
