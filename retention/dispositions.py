@@ -118,6 +118,9 @@ class DispositionDesk(HoldDesk):
             raise InvalidDispositionError("(new)", f"nothing is due for {action}")
         now = self._clock()
         with self._uow.write() as s:
+            # Lock the candidates' rows first: on PostgreSQL a concurrent review waits here and then
+            # sees the other's disposition (READ COMMITTED); SQLite's BEGIN IMMEDIATE already serialises.
+            s.execute(select(DossierRow.id).where(DossierRow.archive_number.in_(sorted(candidates))).with_for_update())
             taken = sorted(set(self._open_dispositions(s)) & set(candidates))  # a review that raced this one
             if taken:
                 raise InvalidDispositionError("(new)", "already in another open disposition: " + ", ".join(taken))

@@ -14,7 +14,7 @@ WHO = ["anonymous", "admin", "archivist", "handler_a", "handler_b", "manager", "
 # route -> expected status per caller, in WHO's order. 404 = hidden exactly like absent; 403 = archive-level refusal.
 MATRIX: dict[str, list[int]] = {
     "/dossiers/{X}":                       [302, 404, 200, 200, 404, 200, 200, 404, 403, 200],
-    "/dossiers/{X}/upload":                [302, 404, 200, 200, 404, 200, 200, 404, 403, 200],
+    "/dossiers/{X}/upload":                [302, 404, 200, 200, 404, 200, 404, 404, 404, 404],
     "/documents/{ITEM}":                   [302, 404, 200, 200, 404, 200, 200, 404, 403, 404],
     "/documents/{ITEM}/content":           [302, 404, 200, 200, 404, 200, 200, 404, 403, 404],
     "/documents/{ITEM}/content?download=1": [302, 404, 200, 200, 404, 200, 200, 404, 403, 404],
@@ -22,6 +22,8 @@ MATRIX: dict[str, list[int]] = {
     "/dossiers":                           [302, 403, 200, 200, 200, 200, 200, 403, 403, 200],
     "/search?q=收费":                       [302, 403, 200, 200, 200, 200, 200, 403, 403, 403],
     "/audit":                              [302, 403, 403, 403, 403, 403, 200, 200, 200, 200],
+    "/dossiers/{X}/upload/status?job=0":   [302, 404, 200, 200, 404, 200, 404, 404, 404, 404],
+    "/reports/monthly/2026-10.csv":        [302, 403, 200, 403, 403, 200, 403, 403, 403, 403],
 }
 
 

@@ -51,7 +51,7 @@ def test_serve_answers_the_sign_in_page_with_gunicorn(make_settings: Callable[..
         [sys.executable, "-c", "import web.cli.serve; from web.cli import main; main()", "serve", "--port", str(port),
          "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline, body = time.monotonic() + 30, ""
+        deadline, body = time.monotonic() + 60, ""
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as resp:
@@ -62,5 +62,5 @@ def test_serve_answers_the_sign_in_page_with_gunicorn(make_settings: Callable[..
         assert "csrf_token" in body, proc.stdout.read1(65536).decode() if proc.poll() is not None else "no answer"
     finally:
         proc.terminate()
-        out = proc.communicate(timeout=20)[0].decode()
+        out = proc.communicate(timeout=60)[0].decode()  # the arbiter also stops its intake worker
     assert "Booting worker" in out and "password" not in out

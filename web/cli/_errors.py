@@ -9,6 +9,7 @@ from records.errors import (
     DossierNotFoundError, DuplicateDocumentError, InvalidRegistrationError, InvalidTransitionError, NumberingError,
 )
 from ingest.channels.imap import MailboxError
+from records.access.watermark import WatermarkError
 from records.access.errors import (
     AccessDeniedError, AuditChainBrokenError, AuditKeyError, AuthenticationError, GrantNotFoundError,
     GrantRequiredError, InvalidGrantError, InvalidUserError, UserExistsError, UserNotFoundError,
@@ -46,6 +47,7 @@ EXIT_CODES: tuple[tuple[type[DossierError], int], ...] = (
     (AuditKeyError, 7),
     (AuthenticationError, 10),
     (AccessDeniedError, 11),
+    (WatermarkError, 11),               # no stamped copy can be made: the regulator gets nothing
     (AuditChainBrokenError, 12),
     (InvalidQueryError, 4),
     (SearchUnavailableError, 13),

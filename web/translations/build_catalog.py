@@ -57,6 +57,9 @@ ZH = {
 "queued":"排队中","processing":"处理中","filed":"已归档","failed":"失败","Refresh":"刷新",
 "Each file is stored encrypted and filed in the background (text extraction, OCR); this list updates itself.":"每个文件已加密保存，并在后台归档（文本提取、OCR）；本列表会自动更新。",
 # monthly statistics (dashboard)
+# retention on the dossier page
+"Retention":"保管期限","Rule":"规则","planned when sealed":"封存时确定","Disposal date":"处置日期","permanent":"永久保存",
+"from %(trigger)s":"自%(trigger)s起算","Legal hold":"保全（暂停处置）","closure":"办结",
 "Statistics for %(month)s":"%(month)s 统计","whole archive":"全部档案","Figures as of %(day)s":"数据截至 %(day)s","Complaints received":"收到投诉","Previous month: %(n)s":"上月：%(n)s","Closed this month":"本月办结","Open and overdue":"在办逾期","Deadlines met":"期限按时完成率","By category":"按类别","Download the report":"下载统计报表",
 }
 def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'

@@ -77,7 +77,8 @@ def dossiers() -> str:
 def dossier(number: str) -> str:
     info = dossier_for(Action.VIEW_DOSSIER, number)
     return render_template("dossier.html", d=info, reg=info.registration,
-                           clocks=services().records.deadlines(info), tz=zone())
+                           clocks=services().records.deadlines(info), tz=zone(),
+                           retention=services().retention.show(info.archive_number))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -106,7 +107,8 @@ def upload(number: str) -> Any:
     takes FILE_DOCUMENT, like uploading.
     """
     asked = request.args.getlist("job")
-    info = dossier_for(Action.FILE_DOCUMENT if request.method == "POST" or asked else Action.VIEW_DOSSIER, number)
+    # The form itself takes FILE_DOCUMENT: a read-only caller (regulator, auditor) is not offered one.
+    info = dossier_for(Action.FILE_DOCUMENT, number)
     intake = services().intake
     if request.method == "POST":
         jobs = [intake.accept(identity().name, info.archive_number, f.filename, read_chunks(f.stream))

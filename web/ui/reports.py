@@ -6,8 +6,8 @@ department recorded is a general manager: the whole archive). Handlers, regulato
 administrators see no statistics: a regulator's grant covers named dossiers, not the archive's
 profile, and the report names respondents and departments.
 
-A download is gated like the listing it is made of (LIST_DOSSIERS, one access-log entry naming
-the report), then refused with 403 if the caller has no export scope.
+A download is logged as the listing it is made of (LIST_DOSSIERS, one entry naming the report);
+a caller without export scope gets 403 and one refused EXPORT entry.
 """
 
 from __future__ import annotations
@@ -64,12 +64,15 @@ def monthly_report_file(month: str, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404)
     month = parse_month(month, today=datetime.now(timezone.utc).astimezone(zone()).date())
-    # No object_ref: a refusal names no object, so it answers 403, not the 404 that hides dossiers.
-    gate(Action.LIST_DOSSIERS, details={"report": f"monthly/{month}", "format": fmt})
+    details = {"report": f"monthly/{month}", "format": fmt}
     allowed, departments = report_scope()
+    # One entry either way, with the outcome the caller gets. No object_ref: a refusal names no
+    # object, so it answers 403, not the 404 that hides dossiers.
     if not allowed:
-        raise AccessDeniedError(identity().name, "export", None,
+        gate(Action.EXPORT, details=details)  # the policy refuses (and logs) archive-wide export
+        raise AccessDeniedError(identity().name, "export", None,  # defensive: never reached while it does
                                 f"the statistics of {month} need export rights (ACS-12)")
+    gate(Action.LIST_DOSSIERS, details=details)
     lang = request.args.get("lang")
     data = render(_report(month, departments), fmt, lang if lang in ("zh", "en") else _lang())
     resp = Response(data, mimetype=FORMATS[fmt].media_type)

@@ -53,3 +53,34 @@ def test_holds_need_a_reason_and_lifting_is_recorded_not_deleted(services: Servi
     log = [e.event for e in services.access.read_audit_log(ROOT) if e.event.action in ("hold", "hold_lift")]
     assert [(e.action, e.actor, e.outcome) for e in log] == [
         ("hold", ARCHIVIST, "allowed"), ("hold", "cli:root", "allowed"), ("hold_lift", ARCHIVIST, "allowed")]
+
+
+def test_two_archivists_reviewing_at_once_put_a_dossier_in_one_disposition_only(services: Services,
+                                                                               clock: FrozenClock) -> None:
+    """Reviews racing on the same due dossiers: exactly one disposition takes them, the other is refused."""
+    import threading
+
+    from retention.errors import InvalidDispositionError as Refused
+
+    people(services)
+    numbers = [closed_dossier(services, w)[0] for w in ("戊", "己")]
+    for n in numbers:
+        services.retention.seal(ROOT, n)
+    clock.now = datetime(2028, 1, 1, 2, tzinfo=timezone.utc)
+    barrier = threading.Barrier(2)
+    made: list[str] = []
+    refused: list[Exception] = []
+
+    def review(name: str) -> None:
+        barrier.wait()
+        try:
+            made.append(services.retention.review(name, numbers=numbers).disposition_id)
+        except Refused as exc:
+            refused.append(exc)
+
+    threads = [threading.Thread(target=review, args=(n,)) for n in ("王档案", "赵档案")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(made) == 1 and len(refused) == 1
