@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections import deque
+from concurrent.futures import Future, wait
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,8 @@ from ingest.extractors import supported_media_types
 from ingest.model import ExtractContext, Extraction, IngestOutcome, Limits
 from ingest.workers import ExtractionPool
 from records.errors import DuplicateDocumentError
-from records.model import Channel, DocumentAnalysis, DocumentKind, DocumentSource, Registration
+from records.filing import Filing
+from records.model import Channel, DocumentAnalysis, DocumentInfo, DocumentKind, DocumentSource, Registration
 from records.service import RecordsService
 from records.settings import IngestSettings
 
@@ -42,6 +45,10 @@ _DUPLICATE = object()  # _start's verdict: already filed here, nothing to parse
 # but before all its attachments were would otherwise leave them unfiled for ever. Attachments
 # are deduplicated like any file, so this files only what is missing.
 _CONTAINERS = frozenset({"message/rfc822", "application/mbox", "application/vnd.ms-outlook"})
+
+
+_GROUP_MAX = 32  # group commit: at most this many documents per catalogue transaction ...
+_GROUP_SECONDS = 0.05  # ... and a finished file waits at most about this long for its group's commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,40 @@ class _Item:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Analysed:
+    """A parsed and classified file, ready to be filed."""
+
+    item: _Item
+    kind: DocumentKind
+    outcome: IngestOutcome
+    message: str | None
+    analysis: DocumentAnalysis
+    extraction: Extraction | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouped:
+    """A file whose outcome is known without filing it (a duplicate), waiting for its turn in the group."""
+
+    item: _Item
+    result: IngestResult
+
+
+def _ready(future: object, timeout: float) -> bool:
+    """Whether a parse is finished (waiting up to ``timeout`` seconds for it)."""
+    if not isinstance(future, Future) or future.done():
+        return True
+    if timeout > 0:
+        wait([future], timeout=timeout)
+    return future.done()
+
+
+def _duplicate(item: _Item, dup: DuplicateDocumentError, parent_item: str | None) -> IngestResult:
+    return IngestResult(item.label, item.sha256, IngestOutcome.DUPLICATE, f"already filed as {dup.existing_item}",
+                        None, item.media_type, None, 0, dup.existing_item, parent_item)
+
+
 class IngestService:
     """Files whatever a complaint produced into a dossier, one recorded outcome per file."""
 
@@ -107,17 +148,52 @@ class IngestService:
         known = self._records.document_hashes(actor, dossier)  # also: unknown dossier fails before any work
         files = list(_expand(paths))
         pool = self._ensure_pool()
-        window = max(2, 2 * pool.workers)
+        # Parse ahead far enough that the workers stay busy while a group is being committed.
+        window = max(2, 2 * pool.workers) + _GROUP_MAX
         pending: deque[tuple[_Item, object]] = deque()
         results: list[IngestResult] = []
+        # Group commit: files parsed and classified wait here (with outcomes already known, such as
+        # duplicates, kept in input order) until one catalogue commit files them all; only then are
+        # their outcomes reported. Containers with attachments go one by one after a flush.
+        group: list[_Grouped | _Analysed] = []
+        group_started = 0.0
+        opts = dict(password=password, kind=kind, channel=channel, source=source)
 
-        def drain_one() -> None:
-            item, future = pending.popleft()
-            result = self._finish(actor, dossier, item, future, password=password, kind=kind, channel=channel,
-                                  source=source, parent_item=None, depth=0)
+        def report(result: IngestResult) -> None:
             results.append(result)
             if progress:
                 progress(result)
+
+        def flush() -> None:
+            if group:
+                for result in self._file_group(actor, dossier, group, channel=channel, source=source):
+                    report(result)
+                group.clear()
+
+        def drain_one() -> None:
+            nonlocal group_started
+            item, future = pending.popleft()
+            if group and not _ready(future, _GROUP_SECONDS - (time.monotonic() - group_started)):
+                flush()  # the next parse is slow: do not hold finished files back for it
+            if future is _DUPLICATE:  # nothing to file: its outcome waits for its turn in the group
+                entry: _Grouped | _Analysed = _Grouped(item, self._finish(
+                    actor, dossier, item, future, parent_item=None, depth=0, **opts))  # type: ignore[arg-type]
+            elif isinstance(future, _AlreadyFiled):  # may file missing attachments: after the group, in order
+                flush()
+                report(self._finish(actor, dossier, item, future, parent_item=None, depth=0, **opts))  # type: ignore[arg-type]
+                return
+            else:
+                entry = self._analyse(item, future, password=password, kind=kind, depth=0)
+                if entry.extraction is not None and entry.extraction.attachments:
+                    flush()  # children need their parent's item number: file this one alone, in order
+                    report(self._file_one(actor, dossier, item, entry, channel=channel, source=source,
+                                          password=password, parent_item=None, depth=0))
+                    return
+            if not group:
+                group_started = time.monotonic()
+            group.append(entry)
+            if len(group) >= _GROUP_MAX or time.monotonic() - group_started >= _GROUP_SECONDS:
+                flush()
 
         for path in files:
             item = self._prepare(path, str(path), path.name)
@@ -126,6 +202,7 @@ class IngestService:
                 drain_one()
         while pending:
             drain_one()
+        flush()
         return results
 
     def ingest_bytes(
@@ -202,6 +279,12 @@ class IngestService:
             existing = self._records.existing_item(actor, dossier, item.sha256)
             return IngestResult(item.label, item.sha256, IngestOutcome.DUPLICATE, f"already filed as {existing}",
                                 None, item.media_type, None, 0, existing, parent_item)
+        return self._file_one(actor, dossier, item, self._analyse(item, future, password=password, kind=kind, depth=depth),
+                              channel=channel, source=source, password=password, parent_item=parent_item, depth=depth)
+
+    def _analyse(self, item: _Item, future: object, *, password: str | None, kind: DocumentKind | None,
+                 depth: int) -> _Analysed:
+        """Wait for the parse, then decide outcome, kind and the analysis to catalogue."""
         extraction: Extraction | None = None
         try:
             if item.size > self._settings.max_file_mb * 1024 * 1024:
@@ -214,22 +297,53 @@ class IngestService:
         except IngestError as exc:
             outcome, message = _OUTCOME_OF_ERROR.get(type(exc), IngestOutcome.CORRUPT), exc.reason
         found = classify(item.media_type, extraction.text if extraction else "", extraction.metadata if extraction else {})
-        doc_kind = kind or found.kind
         analysis = _analysis(outcome, message, extraction, self._settings.ocr_low_confidence,
                              "user" if kind else found.rule)
+        return _Analysed(item, kind or found.kind, outcome, message, analysis, extraction)
+
+    def _file_one(self, actor: str, dossier: str, item: _Item, a: _Analysed, *, channel: Channel | None,
+                  source: DocumentSource, password: str | None, parent_item: str | None, depth: int) -> IngestResult:
         try:
             doc = self._records.file_document(
-                actor, dossier, item.source, kind=doc_kind, filename=item.filename, media_type=item.media_type,
-                channel=channel, source=source, parent_item=parent_item, analysis=analysis, sha256=item.sha256,
+                actor, dossier, item.source, kind=a.kind, filename=item.filename, media_type=item.media_type,
+                channel=channel, source=source, parent_item=parent_item, analysis=a.analysis, sha256=item.sha256,
             )
         except DuplicateDocumentError as dup:  # filed meanwhile by a concurrent intake
-            return IngestResult(item.label, item.sha256, IngestOutcome.DUPLICATE, f"already filed as {dup.existing_item}",
-                                None, item.media_type, None, 0, dup.existing_item, parent_item)
-        log.info("ingest %s: %s -> %s (%s)", item.label, outcome, doc.item_number, message or "")
-        children = self._file_children(actor, dossier, item, extraction, doc.item_number, password=password,
+            return _duplicate(item, dup, parent_item)
+        children = self._file_children(actor, dossier, item, a.extraction, doc.item_number, password=password,
                                        channel=channel, source=source, depth=depth)
-        return IngestResult(item.label, item.sha256, outcome, message, doc.kind, item.media_type, analysis.pages,
-                            len(analysis.text or ""), doc.item_number, parent_item, analysis.languages, children)
+        return self._filed(item, a, doc, parent_item, children)
+
+    def _filed(self, item: _Item, a: _Analysed, doc: DocumentInfo, parent_item: str | None,
+               children: tuple[IngestResult, ...] = ()) -> IngestResult:
+        log.info("ingest %s: %s -> %s (%s)", item.label, a.outcome, doc.item_number, a.message or "")
+        return IngestResult(item.label, item.sha256, a.outcome, a.message, doc.kind, item.media_type, a.analysis.pages,
+                            len(a.analysis.text or ""), doc.item_number, parent_item, a.analysis.languages, children)
+
+    def _file_group(self, actor: str, dossier: str, group: Sequence[_Grouped | _Analysed], *,
+                    channel: Channel | None, source: DocumentSource) -> list[IngestResult]:
+        """File a group's documents in one catalogue commit; outcomes in input order, after the commit."""
+        todo = [g for g in group if isinstance(g, _Analysed)]
+        filings = [Filing(a.item.source, a.kind, filename=a.item.filename, media_type=a.item.media_type, channel=channel,
+                          origin=source, analysis=a.analysis, sha256=a.item.sha256) for a in todo]
+        try:
+            filed = self._records.file_documents(actor, dossier, filings) if filings else []
+        except Exception:  # noqa: BLE001 - nothing of the group was filed: go one by one, as without grouping
+            log.info("group commit of %d documents failed; filing them one by one", len(filings), exc_info=True)
+            return [g.result if isinstance(g, _Grouped) else
+                    self._file_one(actor, dossier, g.item, g, channel=channel, source=source, password=None,
+                                   parent_item=None, depth=0)
+                    for g in group]
+        outcomes = iter(filed)
+        results = []
+        for g in group:
+            if isinstance(g, _Grouped):
+                results.append(g.result)
+                continue
+            doc = next(outcomes)
+            results.append(_duplicate(g.item, doc, None) if isinstance(doc, DuplicateDocumentError)
+                           else self._filed(g.item, g, doc, None))
+        return results
 
     def _file_children(self, actor: str, dossier: str, item: _Item, extraction: Extraction | None, parent: str, *,
                        password: str | None, channel: Channel | None, source: DocumentSource,

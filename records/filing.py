@@ -7,7 +7,8 @@ document after its commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 import hashlib
 import json
@@ -16,6 +17,7 @@ from pathlib import Path
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from records.errors import (
     DocumentNotFoundError, DuplicateDocumentError, InvalidRegistrationError, SealedDossierError,
@@ -30,6 +32,22 @@ from records.tables import DocumentRow, DossierRow, StoredObjectRow, TransitionR
 from records.vault import SealedObject, WrappedKey
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """One original for :meth:`DocumentFiling.file_documents`: the arguments of ``file_document``
+    that a group commit allows (no parent, no supersession, no amendment of a sealed dossier)."""
+
+    source: Path | bytes
+    kind: DocumentKind
+    filename: str | None = None
+    media_type: str = "application/octet-stream"
+    received_at: datetime | None = None
+    channel: Channel | None = None
+    origin: DocumentSource = DocumentSource.UPLOAD
+    analysis: DocumentAnalysis | None = None
+    sha256: str | None = None
 
 
 class DocumentFiling(RecordsLookup):
@@ -141,6 +159,128 @@ class DocumentFiling(RecordsLookup):
         self._notify(filed)
         return info
 
+    def file_documents(self, actor: str, ref: str, filings: Sequence[Filing]) -> list[DocumentInfo | DuplicateDocumentError]:
+        """File several originals into one dossier with one catalogue commit (group commit).
+
+        Each original and its text are sealed and durable in the vault first, as in
+        ``file_document``; then ONE write transaction catalogues them all, in order, with
+        consecutive item numbers, and the listeners hear of them after that commit. The result
+        per filing, in order, is its ``DocumentInfo`` or the ``DuplicateDocumentError`` that
+        ``file_document`` would have raised (bytes already filed, or earlier in this batch).
+
+        Any other error (dossier closed or sealed, a file changed while it was sealed) files
+        nothing of the batch: the sealed blobs are removed and the error is raised; the caller
+        may file the batch one by one to learn which filing it was.
+        """
+        shas: list[str] = []
+        for f in filings:
+            if isinstance(f.source, bytes) and f.filename is None:
+                raise InvalidRegistrationError("filename", "in-memory content needs a filename")
+            shas.append(f.sha256 or (hashlib.sha256(f.source).hexdigest() if isinstance(f.source, bytes)
+                                     else _sha256_file(f.source)))
+        if not filings:
+            return []
+        with self._uow.read() as s:
+            row = self._dossier_row(s, ref)
+            self._check_filable(row, None)
+            known = self._filed_items(s, row, shas)
+            dossier_id = row.id
+        sealed: dict[int, tuple[str, SealedObject, SealedObject | None]] = {}
+        results: list[DocumentInfo | DuplicateDocumentError | None] = [None] * len(filings)
+        filed: list[FiledDocument] = []
+        try:
+            seen: set[str] = set(known)
+            for i, (f, sha) in enumerate(zip(filings, shas)):
+                if sha in seen:  # a duplicate: nothing to seal (decided again inside the transaction)
+                    continue
+                seen.add(sha)
+                original = self._vault.store_object(uuid.uuid4().hex, ObjectKind.ORIGINAL, _chunks(f.source))
+                sealed[i] = (uuid.uuid4().hex, original, None)
+                if original.sha256 != sha:
+                    raise InvalidRegistrationError("file", f"{f.filename or f.source} changed while it was being filed")
+                if f.analysis is not None:
+                    text = self._vault.store_object(uuid.uuid4().hex, ObjectKind.TEXT, [_text_payload(f.analysis)])
+                    sealed[i] = (sealed[i][0], original, text)
+            now = self._clock()
+            with self._uow.write() as s:
+                # Lock the dossier row as file_document does (FOR UPDATE; a no-op under SQLite's BEGIN IMMEDIATE).
+                row = s.get(DossierRow, dossier_id, with_for_update=True)
+                assert row is not None
+                self._check_filable(row, None)
+                taken = self._filed_items(s, row, shas)
+                docs: list[tuple[int, DocumentRow, Filing]] = []
+                for i, (f, sha) in enumerate(zip(filings, shas)):
+                    if sha in taken:
+                        results[i] = DuplicateDocumentError(row.archive_number, sha, taken[sha])
+                        continue
+                    if i not in sealed:  # counted as filed when read, gone since: let the caller go one by one
+                        raise _BatchConflict(sha)
+                    document_id, original, text = sealed[i]
+                    row.last_item += 1
+                    doc = DocumentRow(
+                        id=document_id, dossier_id=row.id, item_seq=row.last_item, version=1, kind=f.kind,
+                        filename=f.filename or getattr(f.source, "name", "unnamed"), media_type=f.media_type,
+                        size=original.size, sha256=sha, received_at=f.received_at or now, channel=f.channel,
+                        source=f.origin, parent_id=None, supersedes_id=None, filed_at=now, filed_by=actor,
+                        **_analysis_columns(f.analysis),
+                    )
+                    s.add(doc)
+                    s.add(_object_row(document_id, ObjectKind.ORIGINAL, original, now))
+                    if text is not None:
+                        s.add(_object_row(document_id, ObjectKind.TEXT, text, now))
+                    taken[sha] = item_number(row.archive_number, row.last_item, self._item_width, 1)
+                    docs.append((i, doc, f))
+                s.flush()
+                state, registration, closed_on = DossierState(row.state), registration_of(row), _closed_on(row)
+                for i, doc, f in docs:
+                    info = self._document_info(s, row, doc)
+                    results[i] = info
+                    filed.append(FiledDocument(info, row.id, row.archive_number, state, registration,
+                                               (f.analysis.text if f.analysis else None) or "", closed_on))
+        except BaseException:
+            # Nothing in the catalogue points at the sealed blobs: remove them so no orphan stays.
+            for _doc_id, original, text in sealed.values():
+                self._vault.delete_object(original.object_id)
+                if text is not None:
+                    self._vault.delete_object(text.object_id)
+            raise
+        for i, (_doc_id, original, text) in sealed.items():
+            if isinstance(results[i], DuplicateDocumentError):  # filed meanwhile by a concurrent intake
+                self._vault.delete_object(original.object_id)
+                if text is not None:
+                    self._vault.delete_object(text.object_id)
+        self._notify_many(filed)
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
+
+    def _filed_items(self, s: Session, row: DossierRow, shas: Sequence[str]) -> dict[str, str]:
+        """SHA-256 → item number of those of ``shas`` already filed in the dossier (one query)."""
+        found: dict[str, str] = {}
+        wanted = sorted(set(shas))
+        for start in range(0, len(wanted), 500):
+            for sha, seq, version in s.execute(
+                    select(DocumentRow.sha256, DocumentRow.item_seq, DocumentRow.version)
+                    .where(DocumentRow.dossier_id == row.id, DocumentRow.sha256.in_(wanted[start:start + 500]))
+                    .order_by(DocumentRow.item_seq, DocumentRow.version)):
+                found.setdefault(sha, item_number(row.archive_number, seq, self._item_width, version))
+        return found
+
+    def _notify_many(self, filed: Sequence[FiledDocument]) -> None:
+        if not filed:
+            return
+        for listener, many in self._listeners:
+            if many is not None:
+                try:
+                    many(list(filed))
+                except Exception:  # noqa: BLE001 - see on_document_filed
+                    log.exception("listener failed for %d documents; the index will miss them until reindex", len(filed))
+                continue
+            for one in filed:
+                try:
+                    listener(one)
+                except Exception:  # noqa: BLE001 - see on_document_filed
+                    log.exception("listener failed for %s; the index will miss it until reindex", one.document.item_number)
+
     def _check_filable(self, row: DossierRow, amendment_reason: str | None) -> None:
         if row.state == DossierState.SEALED:
             if not (amendment_reason and amendment_reason.strip()):
@@ -149,7 +289,7 @@ class DocumentFiling(RecordsLookup):
         self._check_open(row)
 
     def _notify(self, filed: FiledDocument) -> None:
-        for listener in self._listeners:
+        for listener, _many in self._listeners:
             try:
                 listener(filed)
             except Exception:  # noqa: BLE001 - see on_document_filed
@@ -260,6 +400,10 @@ class DocumentFiling(RecordsLookup):
         with self._uow.read() as s:
             doc = self._document_row(s, item)
             return self._document_info(s, doc.dossier, doc)
+
+class _BatchConflict(Exception):
+    """A batch's view of the dossier changed under it; nothing was committed."""
+
 
 def _object_row(document_id: str, kind: ObjectKind, sealed: SealedObject, now: datetime) -> StoredObjectRow:
     return StoredObjectRow(

@@ -59,20 +59,24 @@ class RecordsLookup:
         self._calendar = calendar
         self._tz = tz
         self._clock = clock
-        self._listeners: list[Callable[[FiledDocument], None]] = []
+        # (per document, per group commit or None): see on_document_filed
+        self._listeners: list[tuple[Callable[[FiledDocument], None], Callable[[list[FiledDocument]], None] | None]] = []
         self._changed: list[Callable[[str], None]] = []
 
     def on_dossier_changed(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(archive_number)`` after a dossier's state or fields change (re-index)."""
         self._changed.append(listener)
 
-    def on_document_filed(self, listener: Callable[[FiledDocument], None]) -> None:
+    def on_document_filed(self, listener: Callable[[FiledDocument], None], *,
+                          many: Callable[[list[FiledDocument]], None] | None = None) -> None:
         """Call ``listener`` after each document is committed (the search index subscribes).
 
-        A failing listener is logged and never undoes the filing: the index is a rebuildable
-        copy, and `dossier verify` reports what it misses.
+        A group commit (``file_documents``) calls ``many`` once with the whole window instead,
+        when given (the index writes a window in one transaction). A failing listener is logged
+        and never undoes the filing: the index is a rebuildable copy, and `dossier verify`
+        reports what it misses.
         """
-        self._listeners.append(listener)
+        self._listeners.append((listener, many))
 
     # ------------------------------------------------------------------ helpers
     def _dossier_row(self, s: Session, ref: str, *, load_all: bool = False) -> DossierRow:

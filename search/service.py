@@ -55,6 +55,11 @@ class SearchService:
         """Index one document just filed (the records after-commit hook)."""
         self._index.upsert([self.entry(filed)])
 
+    def index_filed_many(self, filed: list[FiledDocument]) -> None:
+        """Index documents filed in one group commit, in one index transaction."""
+        if filed:
+            self._index.upsert([self.entry(f) for f in filed])
+
     def reindex_dossier(self, documents: Iterable[FiledDocument]) -> int:
         """Re-index a dossier's documents after its state or fields changed."""
         entries = [self.entry(f) for f in documents]

@@ -116,7 +116,7 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     search = SearchService(
         open_index(settings.search, data_dir=settings.data_dir, key=_search_key(settings, vault)), tz)
     # The index follows the catalogue: new documents, and dossiers whose state or fields changed.
-    records.on_document_filed(search.index_filed)
+    records.on_document_filed(search.index_filed, many=search.index_filed_many)
     records.on_dossier_changed(lambda number: search.reindex_dossier(records.filed_documents("system", dossier=number)))
     log = AccessLog(signing_key=settings.audit_signing_key, checkpoint_file=settings.audit_checkpoint_file,
                     checkpoint_every=settings.access.checkpoint_every, **({"clock": clock} if clock else {}))
