@@ -33,9 +33,11 @@ def create_app(settings: Any = None, *, services: Any = None) -> Flask:
     from web.auth import LoginThrottle, SessionInterface
     from web.bootstrap import build_services
     from web.errors import register_error_handlers
+    from web.spool import SpoolingRequest
 
     settings = settings or load_settings()
     app = Flask(__name__, static_folder=None)
+    app.request_class = SpoolingRequest  # uploads wait in memory or encrypted, never in clear in /tmp
     app.config.update(
         SECRET_KEY=_secret_key(settings.data_dir),
         DOSSIER_SETTINGS=settings,

@@ -191,13 +191,24 @@ class PdfExtractor:
         return image, ""
 
 
+def _pdfium_document(source: Path, password: str | None) -> pdfium.PdfDocument:
+    """Open through a file object, not the path: pypdfium2 resolves paths, and an in-memory part
+    (``/proc/self/fd/N`` of a memfd) resolves to ``/memfd:… (deleted)``, which cannot be opened."""
+    f = open(source, "rb")  # noqa: SIM115 - pdfium closes it with the document (autoclose)
+    try:
+        return pdfium.PdfDocument(f, password=password, autoclose=True)
+    except BaseException:
+        f.close()
+        raise
+
+
 def _open(source: Path, context: ExtractContext) -> _Document:
     """Open with both libraries, trying the empty password and then ``context.password``."""
     document = _Document()
     passwords: list[str | None] = [None, context.password] if context.password else [None]
     for password in passwords:
         try:
-            document.pdfium = pdfium.PdfDocument(source, password=password)
+            document.pdfium = _pdfium_document(source, password)
             break
         except pdfium.PdfiumError as exc:
             if exc.err_code != _PDFIUM_PASSWORD_ERROR:

@@ -254,3 +254,15 @@ def _garbled_pdf() -> bytes:
     data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     return data + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def test_a_pdf_held_in_memory_is_read_like_one_on_disk() -> None:
+    """Uploads and attachments reach the parser as bytes (an anonymous memory file). PDFium used to
+    resolve that path to '/memfd:… (deleted)' and every such PDF was filed 'corrupt'."""
+    from ingest.workers import extract
+
+    path = CORPUS / "pdf" / "pdfjs__issue12823.pdf"
+    from_disk = extract(path, "application/pdf", ExtractContext())
+    from_memory = extract(path.read_bytes(), "application/pdf", ExtractContext())
+    assert from_memory.text == from_disk.text and from_memory.pages == from_disk.pages
+    assert from_memory.text.strip()
