@@ -24,11 +24,10 @@ from typing import Literal, Protocol
 
 from records.errors import InvalidTransitionError
 from records.model import DocumentInfo, DossierInfo, DossierState, FiledDocument, Registration
-from records.tombstone import DisposalManifest
 from retention.certificate import CertifiedDossier, CertifiedItem, certificate_paths, issue_certificate
 from retention.errors import RetentionError
 from retention.model import Approval, CertificateRef
-from retention.shredding import destroy_dossier
+from retention.shredding import ShreddingRecords, ShreddingSearch, ShreddingServices, destroy_dossier
 from retention.transfer import ARCHIVE_NAME, validate_bag, write_bag
 
 log = logging.getLogger(__name__)
@@ -49,23 +48,15 @@ class TransferPackageMissingError(RetentionError):
         self.path = str(path)
 
 
-class _Records(Protocol):
+class _Records(ShreddingRecords, Protocol):
     def get_dossier(self, actor: str, ref: str) -> DossierInfo: ...
-    def disposal_manifest(self, actor: str, ref: str) -> DisposalManifest: ...
-    def destroy_data_keys(self, actor: str, ref: str) -> int: ...
-    def tombstone_dossier(self, actor: str, ref: str, *, note: str) -> DossierInfo: ...
     def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]: ...
     def document_text(self, actor: str, item: str) -> tuple[DocumentInfo, str, dict[str, str]]: ...
     def register_complaint(self, actor: str, registration: Registration) -> DossierInfo: ...
     def filed_documents(self, actor: str) -> Iterator[FiledDocument]: ...
 
 
-class _Vault(Protocol):
-    def delete_object(self, object_id: str) -> None: ...
-
-
-class _Search(Protocol):
-    def remove(self, document_ids: list[str]) -> None: ...
+class _Search(ShreddingSearch, Protocol):
     def rebuild(self, documents: Iterable[FiledDocument]) -> int: ...
 
 
@@ -73,13 +64,12 @@ class _Access(Protocol):
     def sign_statement(self, message: bytes) -> tuple[str, str]: ...
 
 
-class DispositionServices(Protocol):
-    """The parts of ``web.bootstrap.Services`` a disposition uses (retention never imports web)."""
+class DispositionServices(ShreddingServices, Protocol):
+    """The parts of ``web.bootstrap.Services`` a disposition uses (retention never imports web):
+    what destruction needs, plus reading for transfer, rebuilding the index and signing."""
 
     @property
     def records(self) -> _Records: ...
-    @property
-    def vault(self) -> _Vault: ...
     @property
     def search(self) -> _Search: ...
     @property

@@ -26,7 +26,7 @@ from records.tombstone import DisposalManifest
 log = logging.getLogger(__name__)
 
 
-class _Records(Protocol):
+class ShreddingRecords(Protocol):
     def disposal_manifest(self, actor: str, ref: str) -> DisposalManifest: ...
     def destroy_data_keys(self, actor: str, ref: str) -> int: ...
     def tombstone_dossier(self, actor: str, ref: str, *, note: str) -> DossierInfo: ...
@@ -36,7 +36,7 @@ class _Vault(Protocol):
     def delete_object(self, object_id: str) -> None: ...
 
 
-class _Search(Protocol):
+class ShreddingSearch(Protocol):
     def remove(self, document_ids: list[str]) -> None: ...
 
 
@@ -44,11 +44,11 @@ class ShreddingServices(Protocol):
     """What destruction needs of the composition root's Services bundle."""
 
     @property
-    def records(self) -> _Records: ...
+    def records(self) -> ShreddingRecords: ...
     @property
     def vault(self) -> _Vault: ...
     @property
-    def search(self) -> _Search: ...
+    def search(self) -> ShreddingSearch: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,4 +97,4 @@ def destroy_dossier(services: ShreddingServices, number: str, *, actor: str, not
     return ShredReport(manifest.archive_number, keys, deleted, len(document_ids), tombstone)
 
 
-__all__ = ["ShredReport", "ShreddingServices", "destroy_dossier"]
+__all__ = ["ShredReport", "ShreddingRecords", "ShreddingSearch", "ShreddingServices", "destroy_dossier"]
