@@ -49,6 +49,7 @@ from records.errors import DocumentNotFoundError, DossierClosedError, DossierErr
 from records.model import OPEN_STATES, DocumentKind, DocumentSource
 from records.service import RecordsService
 from records.vault import Vault, VaultError, WrappedKey, blob_key_for
+from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,6 @@ class Claim:
     first_started_at: datetime
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def worker_name() -> str:
@@ -154,7 +153,7 @@ class IntakeQueue:
     """
 
     def __init__(self, uow: UnitOfWork, vault: Vault, records: RecordsService, ingest: IngestService, *,
-                 clock: Callable[[], datetime] = _utcnow, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                 clock: Callable[[], datetime] = system_clock, lease_seconds: float = DEFAULT_LEASE_SECONDS,
                  max_attempts: int = DEFAULT_MAX_ATTEMPTS, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
         self._uow, self._vault, self._records, self._ingest = uow, vault, records, ingest
         self._clock = clock

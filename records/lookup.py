@@ -28,6 +28,7 @@ from records.model import (
 from records.numbering import NumberingScheme
 from records.tables import DocumentRow, DossierRow, StoredObjectRow
 from records.vault import Vault
+from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class RecordsLookup:
         default_profile: str,
         calendar: WorkingCalendar,
         tz: ZoneInfo,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = system_clock,
     ) -> None:
         self._uow = uow
         self._vault = vault

@@ -26,6 +26,7 @@ from records.tables import DocumentRow, DossierRow, TransitionRow
 from retention.model import DossierFacts, RetentionRule
 from retention.schedule import facts_from, load_rules
 from retention.sealing import Material, materials_from_settings
+from records.clock import system_clock
 
 
 class RetentionBase:
@@ -40,7 +41,7 @@ class RetentionBase:
 
     def __init__(self, uow: UnitOfWork, records: RecordsService, access: AccessService, access_log: AccessLog, *,
                  settings: RetentionSettings, rules_file: Path, disposition_dir: Path, tz: ZoneInfo,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 clock: Callable[[], datetime] = system_clock,
                  fold: Callable[[str], str] = fold_keyword) -> None:
         self._uow = uow
         self._records = records

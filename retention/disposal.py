@@ -29,6 +29,7 @@ from retention.errors import RetentionError
 from retention.model import Approval, CertificateRef
 from retention.shredding import ShreddingRecords, ShreddingSearch, ShreddingServices, destroy_dossier
 from retention.transfer import ARCHIVE_NAME, validate_bag, write_bag
+from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def execute_disposition(
     certified = [_certified(info, rules.get(info.archive_number, "-")) for info in infos]
     ref = issue_certificate(
         disposition_id=disposition_id, action=action, actor=actor, approvals=approvals, dossiers=certified,
-        issued_at=(clock or _utcnow)(), signer=services_like.access.sign_statement, out_dir=out_dir,
+        issued_at=(clock or system_clock)(), signer=services_like.access.sign_statement, out_dir=out_dir,
         archive_name=ARCHIVE_NAME, transfer=transfer,
     )
     log.info("disposition %s (%s) of %d dossier(s) complete; certificate %s", disposition_id, action,
@@ -172,5 +173,3 @@ def _certified(info: DossierInfo, rule: str) -> CertifiedDossier:
     )
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)

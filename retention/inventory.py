@@ -41,6 +41,7 @@ from records.vault import (
     BlobNotFoundError, IntegrityError, KeyNotFoundError, Vault, WrappedKey, WrongKeyError,
 )
 from search.service import IndexCheck
+from records.clock import system_clock
 
 __all__ = [
     "Finding", "FindingKind", "IndexChecker", "InventoryReport", "InventoryService", "PROGRESS_FILE",
@@ -173,7 +174,7 @@ class InventoryService:
 
     def __init__(self, uow: UnitOfWork, vault: Vault, index: IndexChecker, *, reports_dir: Path,
                  item_width: int, serial_width: int, write_reports: ReportWriter | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 clock: Callable[[], datetime] = system_clock,
                  owned_elsewhere: Callable[[], Iterable[str]] = lambda: ()) -> None:
         """``owned_elsewhere`` names store keys other parts of the catalogue own (queued uploads'
         staging copies), so they are not reported as orphans."""

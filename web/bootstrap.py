@@ -8,13 +8,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from records.workdays import ChinaWorkingCalendar, profiles_from_settings
 from ingest.jobs import IntakeQueue
 from ingest.service import IngestService
 from records.db import UnitOfWork, make_engine, migrate, schema_is_current
+from records.clock import Clock, system_clock
 from records.errors import ConfigurationError
 from records.numbering import NumberingScheme
 from records.service import RecordsService
@@ -45,6 +46,11 @@ class Services:
     uow: UnitOfWork
     vault: Vault
     intake: IntakeQueue
+    clock: Clock = system_clock   # the archive's "now": every door asks this, never the wall clock
+
+    def today(self, tz: ZoneInfo) -> date:
+        """The archive's current date in ``tz``."""
+        return self.clock().astimezone(tz).date()
 
     def close(self) -> None:
         self.ingest.close()
@@ -100,6 +106,7 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
         engine.dispose()
         raise ArchiveNotInitialisedError(str(settings.key_file))
     tz = _zone(settings)
+    clock = clock or system_clock
     uow = UnitOfWork(engine)
     vault = Vault(open_blob_store(settings), open_key_provider(settings), segment_size=settings.vault.segment_size)
     records = RecordsService(
@@ -111,7 +118,7 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
         default_profile=settings.deadlines.default_profile,
         calendar=ChinaWorkingCalendar.from_settings(settings.deadlines),
         tz=tz,
-        **({"clock": clock} if clock else {}),
+        clock=clock,
     )
     search = SearchService(
         open_index(settings.search, data_dir=settings.data_dir, key=_search_key(settings, vault)), tz)
@@ -119,15 +126,15 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     records.on_document_filed(search.index_filed, many=search.index_filed_many)
     records.on_dossier_changed(lambda number: search.reindex_dossier(records.filed_documents("system", dossier=number)))
     log = AccessLog(signing_key=settings.audit_signing_key, checkpoint_file=settings.audit_checkpoint_file,
-                    checkpoint_every=settings.access.checkpoint_every, **({"clock": clock} if clock else {}))
-    access = AccessService(uow, log, fold=normalize_keyword, **({"clock": clock} if clock else {}))
+                    checkpoint_every=settings.access.checkpoint_every, clock=clock)
+    access = AccessService(uow, log, fold=normalize_keyword, clock=clock)
     ingest = IngestService(records, settings.ingest)
-    intake = IntakeQueue(uow, vault, records, ingest, **({"clock": clock} if clock else {}))
+    intake = IntakeQueue(uow, vault, records, ingest, clock=clock)
     retention = RetentionService(uow, records, access, log, settings=settings.retention,
                                  rules_file=settings.retention_rules_file, disposition_dir=settings.disposition_dir,
-                                 tz=tz, fold=normalize_keyword, **({"clock": clock} if clock else {}))
+                                 tz=tz, fold=normalize_keyword, clock=clock)
     return Services(records=records, ingest=ingest, search=search, access=access, retention=retention,
-                    uow=uow, vault=vault, intake=intake)
+                    uow=uow, vault=vault, intake=intake, clock=clock)
 
 
 _SEARCH_KEY_CONTEXT = {"purpose": "search-index"}

@@ -53,6 +53,7 @@ from typing import Literal, Protocol
 from ingest.errors import IngestError
 from records.errors import DossierError, DossierNotFoundError
 from records.model import OPEN_STATES, Channel, DocumentSource, DossierState, Registration
+from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
@@ -470,7 +471,7 @@ class MailIntake:
     def __init__(
         self, ingest: IntakeService, records: CatalogueLookups, *, actor: str,
         numbers: re.Pattern[str] | None = None, tz: tzinfo = timezone.utc, done_keyword: str = DONE_KEYWORD,
-        move_to: str | None = None, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        move_to: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_step: Callable[[Step, int], None] | None = None,
     ) -> None:
         _check_keyword(done_keyword)

@@ -56,6 +56,7 @@ from records.access.errors import AuditChainBrokenError, AuditKeyError
 from records.access.identity import AccessEvent, Checkpoint, LogEntry, Outcome, VerifyResult
 from records.access.tables import GENESIS_HASH, AccessLogHeadRow, AccessLogRow, CheckpointRow, storable
 from records.db import sync_wal
+from records.clock import system_clock
 
 __all__ = ["AccessEvent", "AccessLog", "Checkpoint", "LogEntry", "Outcome", "VerifyResult", "ensure_signing_key"]
 
@@ -166,7 +167,7 @@ class AccessLog:
     """Appends to, reads, checkpoints and verifies the access log inside callers' sessions."""
 
     def __init__(self, *, signing_key: Path, checkpoint_file: Path, checkpoint_every: int = 100,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = system_clock) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self._key_path = signing_key

@@ -38,6 +38,7 @@ from records.access.tables import (
 )
 from records.db import UnitOfWork
 from records.errors import DossierError
+from records.clock import system_clock
 
 __all__ = ["AccessService"]
 
@@ -65,7 +66,7 @@ class AccessService:
     """
 
     def __init__(self, uow: UnitOfWork, access_log: AccessLog, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 clock: Callable[[], datetime] = system_clock,
                  fold: Callable[[str], str] = fold_keyword, hasher: PasswordHasher | None = None) -> None:
         self._uow = uow
         self._log = access_log

@@ -83,7 +83,7 @@ def register() -> tuple[Response, int]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error={"code": "invalid_json", "message": "send a JSON object of registration fields"}), 400
-    reg = parse_registration(data, zone(), now=datetime.now(timezone.utc))
+    reg = parse_registration(data, zone(), now=services().clock())
     gate(Action.REGISTER, DossierTarget(
         dossier_id=None, state=DossierState.REGISTERED, department=reg.department, respondent=reg.respondent,
         category=reg.category, received_on=reg.received_at.astimezone(zone()).date()))

@@ -178,7 +178,7 @@ def grant_list(cli: CliContext, grantee: str | None, as_json: bool) -> None:
     if as_json:
         echo_json([_grant_json(g) for g in grants])
         return
-    now, tz = datetime.now(timezone.utc), _zone(cli)
+    now, tz = cli.services.clock(), _zone(cli)
     rows = [[g.grant_id, g.grantee, g.status(now).value, g.describe(), g.purpose,
              g.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), g.granted_by] for g in grants]
     click.echo(table(rows, ["grant", "to", "status", "scope", "purpose", "expires", "by"]))
@@ -197,7 +197,7 @@ def grant_revoke(cli: CliContext, grant_id: str) -> None:
 def _grant_json(g: Grant) -> dict[str, object]:
     out: dict[str, object] = to_jsonable(g)
     out["filter"] = g.filter.render() if g.filter else None
-    out["status"] = g.status(datetime.now(timezone.utc)).value
+    out["status"] = g.status(cli.services.clock()).value
     return out
 
 

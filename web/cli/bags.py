@@ -29,7 +29,7 @@ def export_bag_command(cli: CliContext, numbers: tuple[str, ...], out: Path, rec
                        purpose: str | None, as_json: bool) -> None:
     """Export dossiers NUMBER... as a BagIt package (ACS-12); every document is access-logged."""
     report = export_bag(cli.services, list(numbers), out, operator=Identity.operator(cli.actor), recipient=recipient,
-                        tz=ZoneInfo(cli.settings.timezone), now=datetime.now(timezone.utc), purpose=purpose)
+                        tz=ZoneInfo(cli.settings.timezone), now=cli.services.clock(), purpose=purpose)
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})
     else:
@@ -45,7 +45,7 @@ def export_bag_command(cli: CliContext, numbers: tuple[str, ...], out: Path, rec
 def import_bag_command(cli: CliContext, bag: Path, as_json: bool) -> None:
     """Validate the BagIt package BAG and file each dossier in it through the ingest pipeline."""
     report = import_bag(cli.services, bag, actor=cli.actor, tz=ZoneInfo(cli.settings.timezone),
-                        now=datetime.now(timezone.utc))
+                        now=cli.services.clock())
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})
         return

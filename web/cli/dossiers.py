@@ -72,7 +72,7 @@ def new(cli: CliContext, form: Path | None, as_json: bool, **flags: Any) -> None
     data = _load_form(form) if form else {}
     data.update({k: v for k, v in flags.items() if v not in (None, ())})
     tz = ZoneInfo(cli.settings.timezone)
-    registration = parse_registration(data, tz, now=datetime.now(timezone.utc))
+    registration = parse_registration(data, tz, now=cli.services.clock())
     info = cli.services.records.register_complaint(cli.actor, registration)
     if as_json:
         echo_json(_dossier_json(cli, info))
@@ -171,7 +171,7 @@ def list_(cli: CliContext, state: str | None, month: str | None, overdue: bool, 
     """List dossiers, newest receipt first."""
     day: date | None = None
     if overdue:
-        day = parse_day(as_of, "--as-of") if as_of else datetime.now(ZoneInfo(cli.settings.timezone)).date()
+        day = parse_day(as_of, "--as-of") if as_of else cli.services.today(ZoneInfo(cli.settings.timezone))
     rows = cli.services.records.list_dossiers(
         cli.actor, state=DossierState(state) if state else None, month=month, overdue_on=day, limit=limit)
     if as_json:

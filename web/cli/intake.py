@@ -53,7 +53,7 @@ def ingest(cli: CliContext, paths: tuple[Path, ...], number: str | None, new_dos
         number = services.ingest.register_for_intake(cli.actor, Registration(
             matter=matter or f"未登记材料 / material to register: {names}",
             complainant=complainant or "未知 (to be completed)",
-            received_at=datetime.now(timezone.utc), channel=Channel(channel) if channel else Channel.OTHER,
+            received_at=cli.services.clock(), channel=Channel(channel) if channel else Channel.OTHER,
         ))
         click.echo(f"new dossier {number}", err=True)
     assert number is not None

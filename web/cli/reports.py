@@ -39,7 +39,7 @@ def monthly(cli: CliContext, month: str, fmt: str, output: Path | None, lang: st
     the previous month for comparison. A running month is reported as of today.
     """
     tz = ZoneInfo(cli.settings.timezone)
-    now = datetime.now(timezone.utc)
+    now = cli.services.clock()
     month = parse_month(month, today=now.astimezone(tz).date())  # a bad month fails before any work
     services = cli.services
     # The console reads the whole catalogue; the read is logged like any listing.

@@ -32,7 +32,7 @@ _FORM_FIELDS = ("matter", "received_at", "channel", "complainant", "complainant_
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).astimezone(zone()).date()
+    return services().today(zone())
 
 
 @bp.app_context_processor
@@ -91,7 +91,7 @@ def register() -> Any:
     data: dict[str, object] = {k: request.form.get(k, "").strip() for k in _FORM_FIELDS}
     data["anonymous"] = request.form.get("anonymous") == "on"
     data["evidence"] = [line.strip() for line in request.form.get("evidence", "").splitlines() if line.strip()]
-    reg = parse_registration(data, zone(), now=datetime.now(timezone.utc))
+    reg = parse_registration(data, zone(), now=services().clock())
     gate(Action.REGISTER, DossierTarget(
         dossier_id=None, state=DossierState.REGISTERED, department=reg.department, respondent=reg.respondent,
         category=reg.category, received_on=reg.received_at.astimezone(zone()).date()))
@@ -172,7 +172,7 @@ def content(item: str) -> Response:
 def audit() -> str:
     user = request.args.get("user") or None
     days = min(max(request.args.get("days", 30, type=int) or 30, 1), 3660)
-    since = datetime.now(timezone.utc) - timedelta(days=days)
+    since = services().clock() - timedelta(days=days)
     entries = services().access.read_audit_log(identity(), user=user, since=since, context=request_context())
     return render_template("audit.html", entries=list(reversed(entries))[:1000], user=user, days=days, tz=zone())
 

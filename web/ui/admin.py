@@ -60,7 +60,7 @@ def disable_user(name: str) -> Response:
 @bp.route("/grants")
 def grants() -> str:
     rows = services().access.list_grants(identity(), context=request_context())
-    now = datetime.now(zone())
+    now = services().clock().astimezone(zone())
     return render_template("admin_grants.html", grants=rows, now=now, tz=zone(),
                            grantees=sorted({g.grantee for g in rows}),
                            default_expiry=(now.date() + timedelta(days=30)).isoformat())

@@ -41,7 +41,7 @@ def original_response(action: Action, item: str, *, inline: bool) -> Response:
     if renders_text(doc.media_type) and doc.text_chars:
         text = services().records.document_text(who.name, doc.item_number)[1]
     grant = next((g for g in who.grants if g.grant_id == original.decision.grant_id), None)
-    stamped, media_type = watermark_document(data, doc.media_type, stamp_lines(who, grant, datetime.now(timezone.utc),
+    stamped, media_type = watermark_document(data, doc.media_type, stamp_lines(who, grant, services().clock(),
                                                                                zone()), text=text)
     name = (doc.filename.rsplit(".", 1)[0] if "." in doc.filename[1:] else doc.filename) + ".pdf"
     return content_response(media_type, name, [stamped], inline=inline)

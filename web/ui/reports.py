@@ -44,7 +44,7 @@ def _lang() -> str:
 
 def _report(month: str, departments: frozenset[str] | None) -> MonthlyReport:
     return monthly_report(services().records, month, actor=identity().name, tz=zone(),
-                          now=datetime.now(timezone.utc), departments=departments)
+                          now=services().clock(), departments=departments)
 
 
 def dashboard_report() -> dict[str, Any] | None:
@@ -52,7 +52,7 @@ def dashboard_report() -> dict[str, Any] | None:
     allowed, departments = report_scope()
     if not allowed:
         return None
-    month = f"{datetime.now(timezone.utc).astimezone(zone()):%Y-%m}"
+    month = f"{services().clock().astimezone(zone()):%Y-%m}"
     report = _report(month, departments)
     return {"report": report, "chart": svg_bar_chart(chart_rows(report.by_category, _lang(), "category"), width=480),
             "formats": sorted(FORMATS)}
@@ -63,7 +63,7 @@ def monthly_report_file(month: str, fmt: str) -> Response:
     """``/reports/monthly/2026-10.pdf`` (html, pdf, csv, xlsx; ``?lang=zh|en``, default the page language)."""
     if fmt not in FORMATS:
         abort(404)
-    month = parse_month(month, today=datetime.now(timezone.utc).astimezone(zone()).date())
+    month = parse_month(month, today=services().today(zone()))
     details = {"report": f"monthly/{month}", "format": fmt}
     allowed, departments = report_scope()
     # One entry either way, with the outcome the caller gets. No object_ref: a refusal names no
