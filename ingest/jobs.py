@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -53,8 +53,8 @@ from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Claim", "IntakeJob", "IntakeJobNotFoundError", "IntakeQueue", "IntakeWorker", "JobChild", "JobState",
-           "JOB_OBJECT_KIND", "read_chunks", "worker_name"]
+__all__ = ["Claim", "IndexCatchUp", "IntakeJob", "IntakeJobNotFoundError", "IntakeQueue", "IntakeWorker", "JobChild",
+           "JobState", "JOB_OBJECT_KIND", "read_chunks", "worker_name"]
 
 JOB_OBJECT_KIND = "intake"          # bound into the staging object's seal
 _OBJECT_PREFIX = "intake-"          # staging object ids; never hex, so never a document's object id
@@ -411,15 +411,32 @@ class _Heartbeat:
                 log.exception("intake %s: lease renewal failed", self._job_id)
 
 
+class IndexCatchUp(Protocol):
+    """Applies the search-index outbox rows that are due (``search.outbox.IndexOutbox``).
+
+    A seam, so that ingest needs no search package: the worker only says when to catch up.
+    """
+
+    def drain(self, limit: int | None = ...) -> object: ...
+
+
 class IntakeWorker:
     """The loop a background worker runs: claim, file, record; sleep when idle.
 
     One job at a time per worker (its OCR already uses the parser pool); run more workers
     — threads, `dossier worker` processes or hosts — to go wider.
+
+    With ``outbox``, the loop also drains the search index's outbox before each job and at each
+    idle poll: a document filed by a process that died before its index write (or while the
+    index was down) becomes searchable without anyone asking — the intake retry that meets it
+    as a duplicate no longer has to.
     """
 
-    def __init__(self, queue: IntakeQueue, *, poll_seconds: float = 1.0, name: str | None = None) -> None:
-        self._queue, self._poll, self._name = queue, poll_seconds, name
+    OUTBOX_BATCH = 500
+
+    def __init__(self, queue: IntakeQueue, *, poll_seconds: float = 1.0, name: str | None = None,
+                 outbox: IndexCatchUp | None = None) -> None:
+        self._queue, self._poll, self._name, self._outbox = queue, poll_seconds, name, outbox
         self.stop = threading.Event()
 
     def run(self, *, until_idle: bool = False, on_job: Callable[[IntakeJob], None] | None = None,
@@ -433,6 +450,7 @@ class IntakeWorker:
         done = 0
         while not self.stop.is_set() and alive():
             self._queue.wakeup.clear()
+            self._catch_up()
             job = self._queue.process_next(name)
             if job is None:
                 if until_idle:
@@ -443,6 +461,14 @@ class IntakeWorker:
             if on_job:
                 on_job(job)
         return done
+
+    def _catch_up(self) -> None:
+        if self._outbox is None:
+            return
+        try:
+            self._outbox.drain(self.OUTBOX_BATCH)
+        except Exception:  # noqa: BLE001 - the catalogue hiccuped: filing goes on, the rows wait
+            log.exception("intake: index outbox drain failed")
 
     @contextmanager
     def in_thread(self) -> Iterator[IntakeWorker]:

@@ -237,8 +237,12 @@ class UnitOfWork:
             return
         raw = self._engine.raw_connection()
         try:
+            driver = raw.driver_connection
+            # Only an invalidated or closed pool connection has no driver connection; this one
+            # was just checked out.
+            assert driver is not None
             # The raw connection runs in autocommit (isolation_level None): no transaction blocks it.
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
 

@@ -1,8 +1,9 @@
 """DocumentFiling: filing originals into a dossier, reading them back, and their extracted text.
 
 An original is sealed and durable in the vault before the catalogue commits; a failed commit
-removes the sealed blobs again, so no orphan stays. Listeners (the search index) hear of each
-document after its commit.
+removes the sealed blobs again, so no orphan stays. Each filing writes its index-outbox row in
+the same commit (``records.outbox``), so the search index hears of every document filed even if
+the process dies right after the commit; listeners hear of it after the commit.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from records.errors import (
 from records.lookup import RecordsLookup, _closed_on, _READ_CHUNK
 from records.mapping import registration_of
 from records.model import (
-    Channel, DocumentAnalysis, DocumentInfo, FiledDocument, DocumentKind, DocumentSource, DossierState,
+    Channel, DocumentAnalysis, DocumentInfo, FiledDocument, DocumentKind, DocumentSource, DossierId, DossierState,
     ObjectKind, item_number,
 )
+from records.outbox import IndexChange, OutboxEntry, entry_of
 from records.tables import DocumentRow, DossierRow, StoredObjectRow, TransitionRow
 from records.vault import SealedObject, WrappedKey
 
@@ -103,7 +105,7 @@ class DocumentFiling(RecordsLookup):
         if sealed.sha256 != sha256:
             # The file changed between hashing and sealing; refuse rather than file a guess.
             self._vault.delete_object(object_id)
-            raise InvalidRegistrationError("file", f"{filename or source_path} changed while it was being filed")
+            raise InvalidRegistrationError("file", f"{filename or source_path!s} changed while it was being filed")
         now = self._clock()
         try:
             sealed_text = None
@@ -112,8 +114,9 @@ class DocumentFiling(RecordsLookup):
             with self._uow.write() as s:
                 # Lock the dossier row: on PostgreSQL two filings at once would otherwise read the same
                 # last_item (SQLite's BEGIN IMMEDIATE already serialises writers; FOR UPDATE is a no-op there).
-                row = s.get(DossierRow, dossier_id, with_for_update=True)
-                assert row is not None
+                locked = s.get(DossierRow, dossier_id, with_for_update=True)
+                assert locked is not None  # read above, and dossier rows are never deleted
+                row = locked
                 self._check_filable(row, amendment_reason)
                 self._check_duplicate(s, row, sha256)
                 parent = self._document_row(s, parent_item) if parent_item else None
@@ -122,10 +125,12 @@ class DocumentFiling(RecordsLookup):
                     if linked is not None and linked.dossier_id != row.id:
                         raise InvalidRegistrationError("item", f"{linked.id} belongs to another dossier")
                 if previous is not None:
-                    seq, version = previous.item_seq, 1 + s.scalar(
+                    latest = s.scalar(
                         select(func.max(DocumentRow.version)).where(
                             DocumentRow.dossier_id == row.id, DocumentRow.item_seq == previous.item_seq)
                     )
+                    assert latest is not None  # `previous` itself is a version of this item
+                    seq, version = previous.item_seq, 1 + latest
                 else:
                     row.last_item += 1
                     seq, version = row.last_item, 1
@@ -146,9 +151,11 @@ class DocumentFiling(RecordsLookup):
                 s.add(_object_row(document_id, ObjectKind.ORIGINAL, sealed, now))
                 if sealed_text is not None:
                     s.add(_object_row(document_id, ObjectKind.TEXT, sealed_text, now))
+                change = self._index_change(s, IndexChange.DOCUMENT_FILED, document_id, now)
                 s.flush()
+                entries = [entry_of(change)]
                 info = self._document_info(s, row, doc)
-                filed = FiledDocument(info, row.id, row.archive_number, DossierState(row.state),
+                filed = FiledDocument(info, DossierId(row.id), row.archive_number, DossierState(row.state),
                                       registration_of(row), (analysis.text if analysis else None) or "", _closed_on(row))
         except BaseException:
             # Nothing in the catalogue points at the sealed blobs: remove them so no orphan stays.
@@ -156,6 +163,7 @@ class DocumentFiling(RecordsLookup):
             if text_id is not None:
                 self._vault.delete_object(text_id)
             raise
+        self._announce(entries, [filed])
         self._notify(filed)
         return info
 
@@ -188,6 +196,7 @@ class DocumentFiling(RecordsLookup):
         sealed: dict[int, tuple[str, SealedObject, SealedObject | None]] = {}
         results: list[DocumentInfo | DuplicateDocumentError | None] = [None] * len(filings)
         filed: list[FiledDocument] = []
+        entries: list[OutboxEntry] = []
         try:
             seen: set[str] = set(known)
             for i, (f, sha) in enumerate(zip(filings, shas)):
@@ -197,15 +206,16 @@ class DocumentFiling(RecordsLookup):
                 original = self._vault.store_object(uuid.uuid4().hex, ObjectKind.ORIGINAL, _chunks(f.source))
                 sealed[i] = (uuid.uuid4().hex, original, None)
                 if original.sha256 != sha:
-                    raise InvalidRegistrationError("file", f"{f.filename or f.source} changed while it was being filed")
+                    raise InvalidRegistrationError("file", f"{f.filename or f.source!s} changed while it was being filed")
                 if f.analysis is not None:
-                    text = self._vault.store_object(uuid.uuid4().hex, ObjectKind.TEXT, [_text_payload(f.analysis)])
-                    sealed[i] = (sealed[i][0], original, text)
+                    sealed_text = self._vault.store_object(uuid.uuid4().hex, ObjectKind.TEXT, [_text_payload(f.analysis)])
+                    sealed[i] = (sealed[i][0], original, sealed_text)
             now = self._clock()
             with self._uow.write() as s:
                 # Lock the dossier row as file_document does (FOR UPDATE; a no-op under SQLite's BEGIN IMMEDIATE).
-                row = s.get(DossierRow, dossier_id, with_for_update=True)
-                assert row is not None
+                locked = s.get(DossierRow, dossier_id, with_for_update=True)
+                assert locked is not None  # read above, and dossier rows are never deleted
+                row = locked
                 self._check_filable(row, None)
                 taken = self._filed_items(s, row, shas)
                 docs: list[tuple[int, DocumentRow, Filing]] = []
@@ -230,12 +240,14 @@ class DocumentFiling(RecordsLookup):
                         s.add(_object_row(document_id, ObjectKind.TEXT, text, now))
                     taken[sha] = item_number(row.archive_number, row.last_item, self._item_width, 1)
                     docs.append((i, doc, f))
+                changes = [self._index_change(s, IndexChange.DOCUMENT_FILED, doc.id, now) for _i, doc, _f in docs]
                 s.flush()
+                entries = [entry_of(c) for c in changes]
                 state, registration, closed_on = DossierState(row.state), registration_of(row), _closed_on(row)
                 for i, doc, f in docs:
                     info = self._document_info(s, row, doc)
                     results[i] = info
-                    filed.append(FiledDocument(info, row.id, row.archive_number, state, registration,
+                    filed.append(FiledDocument(info, DossierId(row.id), row.archive_number, state, registration,
                                                (f.analysis.text if f.analysis else None) or "", closed_on))
         except BaseException:
             # Nothing in the catalogue points at the sealed blobs: remove them so no orphan stays.
@@ -249,6 +261,7 @@ class DocumentFiling(RecordsLookup):
                 self._vault.delete_object(original.object_id)
                 if text is not None:
                     self._vault.delete_object(text.object_id)
+        self._announce(entries, filed)
         self._notify_many(filed)
         assert all(r is not None for r in results)
         return results  # type: ignore[return-value]
@@ -273,13 +286,13 @@ class DocumentFiling(RecordsLookup):
                 try:
                     many(list(filed))
                 except Exception:  # noqa: BLE001 - see on_document_filed
-                    log.exception("listener failed for %d documents; the index will miss them until reindex", len(filed))
+                    log.exception("listener failed for %d documents", len(filed))
                 continue
             for one in filed:
                 try:
                     listener(one)
                 except Exception:  # noqa: BLE001 - see on_document_filed
-                    log.exception("listener failed for %s; the index will miss it until reindex", one.document.item_number)
+                    log.exception("listener failed for %s", one.document.item_number)
 
     def _check_filable(self, row: DossierRow, amendment_reason: str | None) -> None:
         if row.state == DossierState.SEALED:
@@ -293,7 +306,7 @@ class DocumentFiling(RecordsLookup):
             try:
                 listener(filed)
             except Exception:  # noqa: BLE001 - see on_document_filed
-                log.exception("listener failed for %s; the index will miss it until reindex", filed.document.item_number)
+                log.exception("listener failed for %s", filed.document.item_number)
 
     def filed_documents(self, actor: str, *, dossier: str | None = None) -> Iterator[FiledDocument]:
         """Every live document (of one dossier, or all) with its decrypted text, for the search index."""
@@ -304,23 +317,38 @@ class DocumentFiling(RecordsLookup):
                 q = q.where(DossierRow.id == self._dossier_row(s, dossier).id)
             refs = s.execute(q).all()
         for document_id, _number in refs:
-            with self._uow.read() as s:
-                doc = s.get(DocumentRow, document_id)
-                if doc is None:
-                    continue
-                row = doc.dossier
-                info = self._document_info(s, row, doc)
-                obj = s.scalars(select(StoredObjectRow).where(
-                    StoredObjectRow.document_id == doc.id, StoredObjectRow.kind == ObjectKind.TEXT)).first()
-                if any(o.shredded_at is not None for o in doc.objects):
-                    continue
-                ref = (obj.id, WrappedKey(obj.key_id, obj.wrapped_key), obj.sha256) if obj and obj.key_id and obj.wrapped_key else None
-                head = (row.id, row.archive_number, DossierState(row.state), registration_of(row), _closed_on(row))
-            text = ""
-            if ref is not None:
-                payload = json.loads(b"".join(self._vault.open_object(ref[0], ObjectKind.TEXT, ref[1], expected_sha256=ref[2])))
-                text = str(payload.get("text", ""))
-            yield FiledDocument(info, head[0], head[1], head[2], head[3], text, head[4])
+            filed = self.filed_document(actor, document_id)
+            if filed is not None:
+                yield filed
+
+    def filed_document(self, actor: str, document_id: str) -> FiledDocument | None:
+        """One document as the search index needs it, text decrypted; None if it is unknown or destroyed.
+
+        The index outbox's drainer reads each change's documents afresh through this, so what it
+        writes is what the catalogue holds now, however late the row is applied.
+        """
+        with self._uow.read() as s:
+            doc = s.get(DocumentRow, document_id)
+            if doc is None or any(o.shredded_at is not None for o in doc.objects):
+                return None
+            row = doc.dossier
+            info = self._document_info(s, row, doc)
+            obj = s.scalars(select(StoredObjectRow).where(
+                StoredObjectRow.document_id == doc.id, StoredObjectRow.kind == ObjectKind.TEXT)).first()
+            ref = (obj.id, WrappedKey(obj.key_id, obj.wrapped_key), obj.sha256) if obj and obj.key_id and obj.wrapped_key else None
+            head = (DossierId(row.id), row.archive_number, DossierState(row.state), registration_of(row), _closed_on(row))
+        text = ""
+        if ref is not None:
+            payload = json.loads(b"".join(self._vault.open_object(ref[0], ObjectKind.TEXT, ref[1], expected_sha256=ref[2])))
+            text = str(payload.get("text", ""))
+        return FiledDocument(info, head[0], head[1], head[2], head[3], text, head[4])
+
+    def dossier_document_ids(self, actor: str, ref: str) -> list[str]:
+        """Ids of every document of a dossier, destroyed ones included (what its index entries may be)."""
+        with self._uow.read() as s:
+            row = self._dossier_row(s, ref)
+            return list(s.scalars(select(DocumentRow.id).where(DocumentRow.dossier_id == row.id)
+                                  .order_by(DocumentRow.item_seq, DocumentRow.version)))
 
     def live_document_ids(self, actor: str) -> Iterator[str]:
         """Ids of every document whose objects are not destroyed (what the index should hold)."""

@@ -1,13 +1,14 @@
 """RecordsLookup: the state and the catalogue lookups every records use case shares.
 
 Finding a dossier by number or id, a document by item number, turning rows into domain values,
-and the after-commit listeners (the search index subscribes). The use cases themselves are in
+the index outbox (``records.outbox``: each change the search index must follow is a row written
+in the change's own transaction) and the after-commit listeners. The use cases themselves are in
 ``records.service`` (dossiers), ``records.filing`` (documents) and ``records.upkeep`` (vault).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 import logging
 from zoneinfo import ZoneInfo
@@ -22,11 +23,12 @@ from records.errors import (
 )
 from records.mapping import registration_of
 from records.model import (
-    OPEN_STATES, Channel, DocumentInfo, FiledDocument, DocumentKind, DocumentSource, DossierInfo,
-    DossierState, Extension, ObjectKind, Transition, item_number,
+    OPEN_STATES, Channel, DocumentId, DocumentInfo, FiledDocument, DocumentKind, DocumentSource, DossierId,
+    DossierInfo, DossierState, Extension, ObjectKind, Transition, item_number,
 )
 from records.numbering import NumberingScheme
-from records.tables import DocumentRow, DossierRow, StoredObjectRow
+from records.outbox import CommittedChanges, IndexChange, IndexOutboxStore, OutboxEntry, record_change
+from records.tables import DocumentRow, DossierRow, IndexOutboxRow, StoredObjectRow
 from records.vault import Vault
 from records.clock import system_clock
 
@@ -60,24 +62,45 @@ class RecordsLookup:
         self._calendar = calendar
         self._tz = tz
         self._clock = clock
+        #: The index outbox's rows, for its drainer (``search.outbox.IndexOutbox``).
+        self.outbox = IndexOutboxStore(uow, clock=clock)
+        self._index_listeners: list[Callable[[CommittedChanges], None]] = []
         # (per document, per group commit or None): see on_document_filed
         self._listeners: list[tuple[Callable[[FiledDocument], None], Callable[[list[FiledDocument]], None] | None]] = []
-        self._changed: list[Callable[[str], None]] = []
 
-    def on_dossier_changed(self, listener: Callable[[str], None]) -> None:
-        """Call ``listener(archive_number)`` after a dossier's state or fields change (re-index)."""
-        self._changed.append(listener)
+    def on_index_changes(self, listener: Callable[[CommittedChanges], None]) -> None:
+        """Call ``listener`` right after a commit that wrote index-outbox rows (the index drains them).
+
+        The rows are already durable when it is called: a listener that fails (logged) or a
+        process that dies first leaves them for the next drain, never lost.
+        """
+        self._index_listeners.append(listener)
 
     def on_document_filed(self, listener: Callable[[FiledDocument], None], *,
                           many: Callable[[list[FiledDocument]], None] | None = None) -> None:
-        """Call ``listener`` after each document is committed (the search index subscribes).
+        """Call ``listener`` after each document is committed.
 
         A group commit (``file_documents``) calls ``many`` once with the whole window instead,
-        when given (the index writes a window in one transaction). A failing listener is logged
-        and never undoes the filing: the index is a rebuildable copy, and `dossier verify`
-        reports what it misses.
+        when given. A failing listener is logged and never undoes the filing. Best effort: the
+        search index does not rely on it (it follows the outbox, see :meth:`on_index_changes`).
         """
         self._listeners.append((listener, many))
+
+    # ------------------------------------------------------------------ index outbox
+    def _index_change(self, s: Session, kind: IndexChange, ref: str, now: datetime) -> IndexOutboxRow:
+        """Note, in the caller's transaction, a change the index must follow (see ``records.outbox``)."""
+        return record_change(s, kind, ref, now)
+
+    def _announce(self, entries: Sequence[OutboxEntry], filed: Sequence[FiledDocument] = ()) -> None:
+        """After the commit: tell the listeners (the in-process drainer) which rows it wrote."""
+        if not entries:
+            return
+        changes = CommittedChanges(tuple(entries), tuple(filed))
+        for listener in self._index_listeners:
+            try:
+                listener(changes)
+            except Exception:  # noqa: BLE001 - the rows are committed; the next drain applies them
+                log.exception("index listener failed for %d outbox row(s); they stay for the next drain", len(entries))
 
     # ------------------------------------------------------------------ helpers
     def _dossier_row(self, s: Session, ref: str, *, load_all: bool = False) -> DossierRow:
@@ -133,7 +156,7 @@ class RecordsLookup:
             return None if other is None else item_number(dossier.archive_number, other.item_seq, self._item_width, other.version)
 
         return DocumentInfo(
-            document_id=doc.id, item_number=item_number(dossier.archive_number, doc.item_seq, self._item_width, doc.version),
+            document_id=DocumentId(doc.id), item_number=item_number(dossier.archive_number, doc.item_seq, self._item_width, doc.version),
             version=doc.version, kind=DocumentKind(doc.kind), filename=doc.filename, media_type=doc.media_type,
             size=doc.size, sha256=doc.sha256, received_at=doc.received_at,
             channel=Channel(doc.channel) if doc.channel else None, source=DocumentSource(doc.source),
@@ -155,7 +178,7 @@ class RecordsLookup:
             assert s is not None
             documents = tuple(self._document_info(s, row, d) for d in row.documents)
         return DossierInfo(
-            dossier_id=row.id, archive_number=row.archive_number, state=DossierState(row.state),
+            dossier_id=DossierId(row.id), archive_number=row.archive_number, state=DossierState(row.state),
             registration=registration_of(row), registered_at=row.registered_at, registered_by=row.registered_by,
             state_dates=state_dates, transitions=transitions,
             extensions=tuple(Extension(e.days, e.reason, e.approved_by, e.recorded_at) for e in row.extensions),

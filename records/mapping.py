@@ -99,8 +99,11 @@ def _choice(enum: type[StrEnum], value: object, field: str) -> Any:
     try:
         return enum(str(value).strip().lower())
     except ValueError as exc:
-        allowed = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+        allowed = ", ".join(m.value for m in enum)
         raise InvalidRegistrationError(field, f"{value!r} is not one of: {allowed}") from exc
+
+
+_MAX_COUNT = 2**31 - 1
 
 
 def parse_registration(data: Mapping[str, object], tz: tzinfo, *, now: datetime) -> Registration:
@@ -138,7 +141,12 @@ def parse_registration(data: Mapping[str, object], tz: tzinfo, *, now: datetime)
     values["anonymous"] = anonymous
     if data.get("collective_count") not in (None, ""):
         try:
-            values["collective_count"] = int(str(data["collective_count"]))
+            count = int(str(data["collective_count"]))
         except ValueError as exc:
             raise InvalidRegistrationError("collective_count", "must be a whole number") from exc
+        # The column is a 32-bit INTEGER: PostgreSQL refuses more with an error of its own, which
+        # would surface as a 500 rather than as this field's fault. (At least 1: RecordsService.)
+        if count > _MAX_COUNT:
+            raise InvalidRegistrationError("collective_count", f"must be a whole number up to {_MAX_COUNT}")
+        values["collective_count"] = count
     return Registration(**values)

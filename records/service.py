@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 import logging
 import uuid
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from records.errors import InvalidRegistrationError, InvalidTransitionError
 from records.filing import DocumentFiling
 from records.mapping import registration_columns
 from records.model import OPEN_STATES, TRANSITIONS, Channel, DossierInfo, DossierState, Registration
+from records.outbox import IndexChange, entry_of
 from records.tables import DocumentRow, DossierRow, ExtensionRow, TransitionRow, allocate_serial
 from records.upkeep import RotationReport, VaultUpkeep, VerifyProblem, VerifyReport
 from records.tombstone import DossierTombstones
@@ -113,17 +114,13 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
                 row.void_reason = note
             row.state = to
             row.transitions.append(TransitionRow(state=to, on=effective, at=now, actor=actor, note=note))
+            # The index holds each document's dossier state: it must follow, whatever happens next.
+            change = self._index_change(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
             s.flush()
+            entries = [entry_of(change)]
             info = self._info(row)
-        self._dossier_changed(info.archive_number)
+        self._announce(entries)
         return info
-
-    def _dossier_changed(self, archive_number: str) -> None:
-        for listener in self._changed:
-            try:
-                listener(archive_number)
-            except Exception:  # noqa: BLE001 - the index is rebuildable; verify reports drift
-                log.exception("dossier-changed listener failed for %s", archive_number)
 
     def extend_conclusion(self, actor: str, ref: str, *, days: int, reason: str, approved_by: str) -> DossierInfo:
         """Record an approved extension of the conclusion period with its written notice (TL-03)."""
@@ -214,9 +211,10 @@ def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     try:
         year, mon = (int(x) for x in month.split("-"))
         start = datetime(year, mon, 1, tzinfo=tz)
-    except ValueError as exc:
-        raise InvalidRegistrationError("month", f"{month!r} is not YYYY-MM") from exc
-    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
+        end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
+        start.astimezone(timezone.utc), end.astimezone(timezone.utc)  # the catalogue compares in UTC
+    except (ValueError, OverflowError) as exc:
+        raise InvalidRegistrationError("month", f"{month[:20]!r} is not a month YYYY-MM") from exc
     return start, end
 
 

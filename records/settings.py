@@ -177,6 +177,7 @@ class AccessSettings(_Section):
     signing_key: Path | None = Field(default=None, description="Ed25519 key signing access-log checkpoints; default <data_dir>/audit-signing.key (0600).")
     checkpoint_file: Path | None = Field(default=None, description="Append-only copy of every checkpoint; default <data_dir>/audit-checkpoints.jsonl. Copy it off the machine.")
     checkpoint_every: int = Field(default=100, ge=1, description="Sign a checkpoint every N entries (1 = every entry).")
+    checkpoint_seconds: float = Field(default=60, ge=0, description="Also sign one at the first entry once the last checkpoint is this many seconds old (the archive clock), bounding in time the stretch of unsigned entries; 0 = by count only.")
 
 
 class RetentionSettings(_Section):

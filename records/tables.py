@@ -6,10 +6,12 @@ catalogue holds each object's wrapped data key, so deleting that key shreds the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timezone
+from typing import cast
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text,
+    JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -178,6 +180,28 @@ class StoredObjectRow(Base):
     __table_args__ = (UniqueConstraint("document_id", "kind", name="uq_object_document_kind"),)
 
 
+class IndexOutboxRow(Base):
+    """One catalogue change the search index has yet to follow (``records.outbox``; migration ``0006``).
+
+    Written in the same transaction as the change itself, so a change committed is a change the
+    index will hear of, whatever happens to the process after the commit. ``ref`` is a document
+    id or an archive number, never content: the drainer reads the catalogue for the rest. No
+    foreign key: a row must outlive the disposal it announces.
+    """
+
+    __tablename__ = "index_outbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    ref: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # AUTOINCREMENT on SQLite: an id is never handed out twice, even after the table drained empty
+    # (a rebuild tells the rows it covers from later ones by id).
+    __table_args__ = (Index("ix_index_outbox_next_attempt_at", "next_attempt_at"), {"sqlite_autoincrement": True})
+
+
 def allocate_serial(session: Session, series: str) -> int:
     """Take the next serial of ``series`` inside the caller's transaction (ARC-3).
 
@@ -186,12 +210,16 @@ def allocate_serial(session: Session, series: str) -> int:
     registration also rolls back its increment, so no serial is skipped or handed out twice.
     """
     dialect = session.get_bind().dialect.name
-    ins = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    table = NumberSeriesRow.__table__
+    inserts: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    ins = inserts.get(dialect)
+    # A declarative class with columns is mapped onto a Table; SQLAlchemy types ``__table__``
+    # as the wider FromClause, which its insert() does not accept.
+    table = cast(Table, NumberSeriesRow.__table__)
     if ins is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(dialect)
-    stmt = ins(table).values(series=series, last_serial=1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = ins(table).values(series=series, last_serial=1)
+    stmt = upsert.on_conflict_do_update(
         index_elements=[table.c.series], set_={"last_serial": table.c.last_serial + 1}
     ).returning(table.c.last_serial)
     return int(session.execute(stmt).scalar_one())
@@ -199,5 +227,5 @@ def allocate_serial(session: Session, series: str) -> int:
 
 __all__ = [
     "Base", "NumberSeriesRow", "DossierRow", "TransitionRow", "ExtensionRow", "DocumentRow",
-    "StoredObjectRow", "allocate_serial",
+    "StoredObjectRow", "IndexOutboxRow", "allocate_serial",
 ]

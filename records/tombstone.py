@@ -2,8 +2,10 @@
 
 Crypto-shredding happens here, in the catalogue: every stored object's wrapped data key lives in
 ``stored_objects`` and nowhere else, so nulling it (with ``shredded_at`` stamped) makes the sealed
-blob undecryptable at once, wherever copies of the blob may linger. Deleting the blobs and the
-index entries is the caller's next step (``retention.shredding``); the tombstone comes last and
+blob undecryptable at once, wherever copies of the blob may linger. The same commit writes an
+index-outbox row per document (``records.outbox``), so the search index drops their entries even
+if the process dies next. Deleting the blobs is the caller's next step (``retention.shredding``),
+which also removes the index entries at once; the tombstone comes last and
 keeps only what proves the disposal: number, dates, category, rule and per-document item
 numbers, sizes and hashes.
 
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from records.errors import DisposalIncompleteError, InvalidTransitionError
 from records.lookup import RecordsLookup
 from records.model import DossierInfo, DossierState, item_number
+from records.outbox import IndexChange, OutboxEntry, entry_of
 from records.tables import DocumentRow, StoredObjectRow, TransitionRow
 
 log = logging.getLogger(__name__)
@@ -107,8 +110,14 @@ class DossierTombstones(RecordsLookup):
             for o in objects:
                 o.wrapped_key, o.key_id, o.shredded_at = None, None, now
             destroyed = len(objects)
+            # Every document, not only those shredded now: a re-run after a crash removes the entries too.
+            changes = [self._index_change(s, IndexChange.DOCUMENT_REMOVED, doc_id, now)
+                       for doc_id in s.scalars(doc_ids.order_by(DocumentRow.item_seq, DocumentRow.version))]
+            s.flush()
+            entries: list[OutboxEntry] = [entry_of(c) for c in changes]
         # Earlier page images in SQLite's WAL still hold the wrapped keys until it is checkpointed.
         self._uow.checkpoint()
+        self._announce(entries)
         log.info("destroyed %d data key(s) of dossier %s by %s", destroyed, ref, actor)
         return destroyed
 
@@ -156,9 +165,12 @@ class DossierTombstones(RecordsLookup):
             row.state = DossierState.DISPOSED
             row.transitions.append(TransitionRow(state=DossierState.DISPOSED, on=local_day, at=now, actor=actor,
                                                  note=note))
+            change = self._index_change(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
             s.flush()
+            entries = [entry_of(change)]
             info = self._info(row)
         self._uow.checkpoint()  # best effort: a reader holding an old snapshot delays it to the next one
+        self._announce(entries)
         log.info("dossier %s disposed of by %s (%s)", info.archive_number, actor, note)
         return info
 

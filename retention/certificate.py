@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -30,8 +28,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from records.pdf_fonts import register_cjk_font
+from records.errors import VerificationFailedError
 from retention.errors import RetentionError
 from retention.model import Approval, CertificateRef
+from records.durable import write_atomic
 
 __all__ = [
     "CertificateInvalidError", "CertifiedDossier", "CertifiedItem", "Signer", "certificate_paths",
@@ -47,7 +47,7 @@ Signer = Callable[[bytes], tuple[str, str]]
 """Signs a domain-prefixed message with the archive's key: returns (key id, hex signature)."""
 
 
-class CertificateInvalidError(RetentionError):
+class CertificateInvalidError(RetentionError, VerificationFailedError):
     """A disposition certificate failed verification (altered, unsigned, or another key)."""
 
     def __init__(self, path: Path | str, problem: str) -> None:
@@ -124,10 +124,10 @@ def issue_certificate(
             body["transfer"] = dict(transfer)
         key_id, signature = signer(_DOMAIN + _canonical(body))
         data = _canonical({**body, "signature": {"algorithm": "Ed25519", "key_id": key_id, "value": signature}})
-        _write_atomically(json_path, data)
+        write_atomic(json_path, data)
     digest = hashlib.sha256(data).hexdigest()
     if not pdf_path.exists():
-        _write_atomically(pdf_path, render_pdf(json.loads(data), digest))
+        write_atomic(pdf_path, render_pdf(json.loads(data), digest))
     return CertificateRef(json_path=json_path, pdf_path=pdf_path, sha256=digest)
 
 
@@ -256,16 +256,3 @@ def render_pdf(cert: Mapping[str, Any], json_sha256: str) -> bytes:
 
 def _esc(value: object) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, Protocol
 
-from records.errors import InvalidTransitionError
+from records.errors import InvalidTransitionError, NotAllowedInStateError
 from records.model import DocumentInfo, DossierInfo, DossierState, FiledDocument, Registration
 from retention.certificate import CertifiedDossier, CertifiedItem, certificate_paths, issue_certificate
 from retention.errors import RetentionError
@@ -39,7 +39,7 @@ Action = Literal["destroy", "transfer"]
 _STARTABLE = frozenset({DossierState.SEALED, DossierState.DISPOSED})
 
 
-class TransferPackageMissingError(RetentionError):
+class TransferPackageMissingError(RetentionError, NotAllowedInStateError):
     """A transfer's destruction had begun but its package is gone: the dossiers cannot be packaged again."""
 
     def __init__(self, disposition_id: str, path: Path) -> None:

@@ -2,15 +2,20 @@
 
 ::
 
-    RetentionError(DossierError)
-    ├── InvalidScheduleError       (ConfigurationError) the retention.toml schedule is malformed
-    ├── SealIncompleteError        a dossier lacks required materials; names each one (ARC-2)
-    ├── HoldNotFoundError          (LookupError) no hold with that id
-    ├── InvalidHoldError           (ValueError) a hold without reason, target or filter
-    ├── ReasonRequiredError        (ValueError) a re-plan without a reason
-    ├── DispositionNotFoundError   (LookupError) no disposition with that id
-    └── InvalidDispositionError    wrong state for the step, nothing due, not due, held
-    SameApproverError(AccessDeniedError) the manager approving is the archivist who reviewed
+    RetentionError(DossierError)   family base (never raised itself); [category in records.errors]
+    ├── InvalidScheduleError       [Configuration] the retention.toml schedule is malformed
+    ├── SealIncompleteError        [NotAllowedInState] a dossier lacks required materials; names each one (ARC-2)
+    ├── HoldNotFoundError          [NotFound] (LookupError) no hold with that id
+    ├── InvalidHoldError           [InvalidContent] (ValueError) a hold without reason, target or filter
+    ├── ReasonRequiredError        [InvalidInput] (ValueError) a re-plan without a reason
+    ├── DispositionNotFoundError   [NotFound] (LookupError) no disposition with that id
+    ├── InvalidDispositionError    [NotAllowedInState] wrong state for the step, nothing due, not due, held
+    ├── InvalidPeriodError         [InvalidInput] (retention.statistics) a month that is not YYYY-MM
+    ├── CertificateInvalidError    [VerificationFailed] (retention.certificate) altered, unsigned, another key
+    ├── TransferPackageMissingError [NotAllowedInState] (retention.disposal) a transfer's package is gone
+    ├── BagExistsError             [NotAllowedInState] (retention.transfer) packages are never overwritten
+    └── BagInvalidError            [DataIntegrity] (ValueError; retention.transfer) a package to import is not valid
+    SameApproverError(AccessDeniedError) [Forbidden] the manager approving is the archivist who reviewed
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from records.access.errors import AccessDeniedError
-from records.errors import ConfigurationError, DossierError
+from records.errors import (
+    ConfigurationError, DossierError, InvalidContentError, InvalidInputError, NotAllowedInStateError, NotFoundError,
+)
 
 __all__ = [
     "DispositionNotFoundError", "HoldNotFoundError", "InvalidDispositionError",
@@ -27,7 +34,7 @@ __all__ = [
 
 
 class RetentionError(DossierError):
-    """Base of sealing, retention, hold and disposition errors."""
+    """Family base of sealing, retention, hold and disposition errors (never raised itself)."""
 
 
 class InvalidScheduleError(RetentionError, ConfigurationError):
@@ -39,7 +46,7 @@ class InvalidScheduleError(RetentionError, ConfigurationError):
         self.problem = problem
 
 
-class SealIncompleteError(RetentionError):
+class SealIncompleteError(RetentionError, NotAllowedInStateError):
     """The dossier cannot be sealed: required materials are missing (ARC-2). ``missing`` names each."""
 
     def __init__(self, archive_number: str, missing: Sequence[str]) -> None:
@@ -48,31 +55,31 @@ class SealIncompleteError(RetentionError):
         self.missing = tuple(missing)
 
 
-class HoldNotFoundError(RetentionError, LookupError):
+class HoldNotFoundError(RetentionError, NotFoundError, LookupError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no active legal hold {ref!r}")
         self.ref = ref
 
 
-class InvalidHoldError(RetentionError, ValueError):
+class InvalidHoldError(RetentionError, InvalidContentError, ValueError):
     def __init__(self, problem: str) -> None:
         super().__init__(f"legal hold: {problem}")
         self.problem = problem
 
 
-class ReasonRequiredError(RetentionError, ValueError):
+class ReasonRequiredError(RetentionError, InvalidInputError, ValueError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} needs a reason")
         self.what = what
 
 
-class DispositionNotFoundError(RetentionError, LookupError):
+class DispositionNotFoundError(RetentionError, NotFoundError, LookupError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no disposition {ref!r}")
         self.ref = ref
 
 
-class InvalidDispositionError(RetentionError):
+class InvalidDispositionError(RetentionError, NotAllowedInStateError):
     """The step does not fit the disposition's state, or its dossiers are not (or no longer) due."""
 
     def __init__(self, ref: str, problem: str) -> None:

@@ -15,7 +15,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records.access.identity import GrantFilter, Identity, Role
+from records.access.identity import DossierTarget, GrantFilter, Identity, Role
+from records.access.model import AccessScope
+from records.access.policy import matches
 from records.errors import DossierNotFoundError
 from records.tables import DossierRow
 from retention.base import RetentionBase
@@ -127,14 +129,12 @@ class HoldDesk(RetentionBase):
         return out
 
     def _matches(self, f: HoldFilter, respondent: str | None, category: str | None, received_on: date) -> bool:
-        fold = self._fold
-        if f.respondents is not None and (respondent is None or fold(respondent) not in {fold(r) for r in f.respondents}):
-            return False
-        if f.categories is not None and (category is None or fold(category) not in {fold(c) for c in f.categories}):
-            return False
-        if f.received_from is not None and received_on < f.received_from:
-            return False
-        return not (f.received_until is not None and received_on > f.received_until)
+        """The policy's one filter rule (``records.access.policy.matches``), as grants use it."""
+        scope = AccessScope(respondents=f.respondents, categories=f.categories,
+                            received_from=f.received_from, received_until=f.received_until)
+        target = DossierTarget(dossier_id=None, state="", respondent=respondent, category=category,
+                               received_on=received_on)
+        return matches(scope, target, self._fold)
 
     def _check_holder(self, who: Identity, action: str, ref: str) -> None:
         if who.console:

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from records.pdf_fonts import register_cjk_font
+from retention.cells import safe_row
 from retention.inventory import Finding, FindingKind, InventoryReport
 
 __all__ = ["KIND_LABELS", "render_csv", "render_html", "render_pdf", "write_reports"]
@@ -59,7 +60,7 @@ def render_csv(report: InventoryReport) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["run", *_COLUMNS])
     for f in report.findings:
-        w.writerow([report.run_id, *_row(f)])
+        w.writerow(safe_row([report.run_id, *_row(f)]))  # store keys and details may come from outside
     return buf.getvalue()
 
 

@@ -11,21 +11,28 @@ never document content.
 - CSV: one long table ``section,key,measure,value`` with raw keys (stable for scripts, whatever
   the language); UTF-8 with a BOM so that Excel opens Chinese names correctly.
 - XLSX: openpyxl, one sheet per section, a native Excel bar chart on the category sheet.
+
+Names in CSV and XLSX cells pass :func:`retention.cells.safe_cell`: a category or respondent
+typed as ``=HYPERLINK(…)`` is written as text, never as a formula.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import html
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from retention.cells import safe_row
 from retention.statistics import NONE_KEY, OTHER_KEY, Count, MonthlyReport
 
-__all__ = ["FORMATS", "LANGS", "ReportFormat", "chart_rows", "labels", "render", "svg_bar_chart", "title"]
+__all__ = ["FORMATS", "HTML_CSP", "LANGS", "ReportFormat", "chart_rows", "labels", "render", "svg_bar_chart", "title"]
 
 LANGS = ("zh", "en")
 
@@ -220,6 +227,11 @@ th:first-child,td:first-child{text-align:left}th{background:#eef2f7}h1{font-size
 .meta{color:#555}.chart text{fill:#222}"""
 
 
+# The report page's Content-Security-Policy: its one inline stylesheet (by hash), nothing else.
+HTML_CSP = ("default-src 'none'; style-src 'sha256-" + base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
+            + "'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+
+
 def render_html(report: MonthlyReport, lang: str = "zh") -> bytes:
     t = labels(lang)
     esc = html.escape
@@ -244,7 +256,7 @@ def render_html(report: MonthlyReport, lang: str = "zh") -> bytes:
 def render_csv(report: MonthlyReport, lang: str = "zh") -> bytes:
     """Raw keys and numbers (shares 0..1, days), one measure a row; ``lang`` is not used."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
     w.writerow(["section", "key", "measure", "value"])
     for name in ("month", "timezone", "as_of"):
         w.writerow(["report", name, "value", str(getattr(report, name))])
@@ -269,6 +281,16 @@ def render_csv(report: MonthlyReport, lang: str = "zh") -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+class _SafeWriter:
+    """A csv writer whose every text cell is defused (names come from registrations)."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow(safe_row(row))
+
+
 def _raw(value: float | int | str | None) -> float | int | str:
     return "" if value is None else round(value, 4) if isinstance(value, float) else value
 
@@ -285,16 +307,16 @@ def render_xlsx(report: MonthlyReport, lang: str = "zh") -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = t("summary")[:31]
-    ws.append([title(report, lang)])
+    ws.append(safe_row([title(report, lang)]))
     ws["A1"].font = Font(bold=True, size=14)
     for line in _meta_lines(report, lang):
-        ws.append([line])
-    ws.append([])
-    ws.append(_headers("summary", lang))
+        ws.append(safe_row([line]))
+    ws.append(safe_row([]))
+    ws.append(safe_row(_headers("summary", lang)))
     for name in _SUMMARY_FIELDS:
         cur, prev = getattr(report.summary, name), getattr(report.previous, name)
         diff = None if cur is None or prev is None else cur - prev
-        ws.append([t(name), cur, prev, diff])
+        ws.append(safe_row([t(name), cur, prev, diff]))
         if name == "compliance_rate":
             for cell in ws[ws.max_row][1:]:
                 cell.number_format = "0.0%"
@@ -302,7 +324,7 @@ def render_xlsx(report: MonthlyReport, lang: str = "zh") -> bytes:
 
     def sheet(section: str) -> Worksheet:
         s = wb.create_sheet(t(section)[:31])
-        s.append(_headers(section, lang))
+        s.append(safe_row(_headers(section, lang)))
         for cell in s[1]:
             cell.font = Font(bold=True)
         s.column_dimensions["A"].width = 28
@@ -312,7 +334,7 @@ def render_xlsx(report: MonthlyReport, lang: str = "zh") -> bytes:
         s = sheet(section)
         counts = _breakdown(report, section)
         for c in counts:
-            s.append([_key_label(section, c.key, lang), c.count, c.share])
+            s.append(safe_row([_key_label(section, c.key, lang), c.count, c.share]))
             s.cell(row=s.max_row, column=3).number_format = "0.0%"
         if section == "category" and counts:
             chart = BarChart()
@@ -325,10 +347,10 @@ def render_xlsx(report: MonthlyReport, lang: str = "zh") -> bytes:
             s.add_chart(chart, "E2")
     s = sheet("handling")
     for h in report.handling:
-        s.append([t(h.step), h.count, h.median, h.mean, h.p90])
+        s.append(safe_row([t(h.step), h.count, h.median, h.mean, h.p90]))
     s = sheet("compliance")
     for c in report.compliance:
-        s.append([t(str(c.clock)), c.met, c.missed, c.open_overdue, c.open_in_time, c.rate])
+        s.append(safe_row([t(str(c.clock)), c.met, c.missed, c.open_overdue, c.open_in_time, c.rate]))
         s.cell(row=s.max_row, column=6).number_format = "0.0%"
     buf = io.BytesIO()
     wb.save(buf)

@@ -31,13 +31,14 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from records.deadlines import ClockName, ClockState, ClockStatus
-from records.errors import InvalidRegistrationError
+from records.errors import InvalidInputError
 from records.model import DossierInfo, DossierState
+from retention.errors import RetentionError
 
 __all__ = [
     "Compliance", "Count", "Handling", "InvalidPeriodError", "MonthSummary", "MonthlyReport", "TimelineSource",
@@ -52,11 +53,22 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _DONE = frozenset({DossierState.CLOSED, DossierState.SEALED, DossierState.DISPOSED})
 
 
-class InvalidPeriodError(InvalidRegistrationError):
-    """The report period is not a month ``YYYY-MM``, or lies in the future (invalid input: exit 4, HTTP 422)."""
+class InvalidPeriodError(RetentionError, InvalidInputError, ValueError):
+    """A month parameter is not a month ``YYYY-MM`` of the calendar, or lies in the future.
+
+    Invalid input (exit 4, HTTP 400), not an invalid registration: a report or a listing *names*
+    a period, it does not send a record to be kept. ``value`` is shortened in the message, since
+    it is echoed back to whoever typed it.
+    """
+
+    code = "invalid_period"
 
     def __init__(self, value: str, problem: str) -> None:
-        super().__init__("month", f"{value!r} {problem}")
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        super().__init__(f"month: {shown!r} {problem}")
+        self.field = "month"
+        self.value = value
+        self.problem = problem
 
 
 class TimelineSource(Protocol):
@@ -157,7 +169,9 @@ def parse_month(value: str, *, today: date | None = None) -> str:
         InvalidPeriodError: not ``YYYY-MM`` (``2026-13``, ``2026-1``, ``Oct``), or a future month.
     """
     text = value.strip()
-    if not _MONTH.match(text):
+    m = _MONTH.match(text)
+    # Year 0000 is no year, and 9999-12 has no next month to end at (datetime stops at 9999).
+    if not m or not MINYEAR <= int(m.group(1)) < MAXYEAR:
         raise InvalidPeriodError(value, "is not a month YYYY-MM (e.g. 2026-10)")
     if today is not None and text > f"{today:%Y-%m}":
         raise InvalidPeriodError(value, f"lies in the future (today is {today})")

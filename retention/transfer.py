@@ -41,7 +41,9 @@ from records.access.identity import Action, Decision, DossierTarget, Identity, R
 from records.access.policy import target_of
 from records.mapping import parse_registration
 from records.model import DocumentInfo, DocumentKind, DossierInfo, Registration
+from records.errors import DataIntegrityError, NotAllowedInStateError
 from retention.errors import RetentionError
+from records.durable import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ ARCHIVE_NAME = "Dossier complaint archive"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class BagExistsError(RetentionError):
+class BagExistsError(RetentionError, NotAllowedInStateError):
     """The package directory exists already; packages are never overwritten."""
 
     def __init__(self, path: Path) -> None:
@@ -62,8 +64,11 @@ class BagExistsError(RetentionError):
         self.path = str(path)
 
 
-class BagInvalidError(RetentionError, ValueError):
-    """A BagIt package is not a bag, or a file is missing, extra or altered; nothing was imported."""
+class BagInvalidError(RetentionError, DataIntegrityError, ValueError):
+    """A BagIt package is not a bag, or a file is missing, extra or altered; nothing was imported.
+
+    An integrity failure (exit 6), not invalid input: the package's own manifests are what it fails.
+    """
 
     def __init__(self, path: Path | str, problem: str) -> None:
         super().__init__(f"package {path} is not valid: {problem}")
@@ -168,7 +173,7 @@ def write_bag(records: _Records, dossiers: Sequence[DossierInfo], bag_dir: Path,
         report = validate_bag(staging)
         _fsync_tree(staging)
         os.replace(staging, bag_dir)
-        _fsync_dir(bag_dir.parent)
+        fsync_dir(bag_dir.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -256,12 +261,6 @@ def _write_file(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -273,7 +272,7 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(dirpath))
+        fsync_dir(Path(dirpath))
 
 
 # ---------------------------------------------------------------------- validating

@@ -16,6 +16,11 @@ Syntax, loosely after Lucene's classic parser::
 Field names are lower-case ASCII; an unknown name is an error rather than a silent word, so a
 typo in ``recieved:`` is reported. Anything after a colon that is not a field name (``10:30``,
 ``http://x``) is an ordinary word. Errors are :class:`InvalidQueryError` with a position.
+
+Parentheses and NOT / ``-`` nest at most :data:`MAX_DEPTH` levels. The parser (and the planner
+and backends after it) recurse once per level, so without a limit ``NOT NOT … x`` or ``((((…``
+typed or pasted a few hundred times deep would exhaust Python's stack and surface as a
+RecursionError (a 500) instead of a message the person can act on.
 """
 
 from __future__ import annotations
@@ -116,6 +121,9 @@ class MatchAll:
 
 Node = Union[Term, Phrase, FieldMatch, DateRange, "And[Node]", "Or[Node]", "Not[Node]", MatchAll]
 
+MAX_DEPTH = 32
+"""How deeply parentheses and NOT / ``-`` may nest; no query a person writes comes close."""
+
 _QUOTES = {'"': '"', "\u201c": "\u201d"}     # "…" and “…”
 _OPERATORS = {"AND", "OR", "NOT"}
 _FIELD = re.compile(r"([a-z_]+)(:|>=|<=|>|<)")
@@ -135,7 +143,7 @@ def parse(text: str, default_operator: DefaultOperator = DefaultOperator.AND) ->
 
     Raises:
         InvalidQueryError: unbalanced quotes or parentheses, a dangling operator, an unknown
-            field, or a bad date or value.
+            field, a bad date or value, or nesting deeper than :data:`MAX_DEPTH`.
     """
     tokens = _Lexer(text).tokens()
     if not tokens:
@@ -290,6 +298,7 @@ class _Parser:
         self.tokens = tokens
         self.i = 0
         self.default = default_operator
+        self.depth = 0  # NOTs and parentheses currently open around the token being parsed
 
     def error(self, problem: str, position: int | None = None) -> InvalidQueryError:
         return InvalidQueryError(self.text, problem, position)
@@ -336,6 +345,13 @@ class _Parser:
             children.append(self.unary())
         return children[0] if len(children) == 1 else And(tuple(children))
 
+    def enter(self, tok: _Tok) -> None:
+        """One level deeper; refused past MAX_DEPTH, at the token that went too deep."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"the query nests more than {MAX_DEPTH} levels of parentheses and NOT/-; "
+                             "simplify it", tok.position)
+
     def unary(self) -> Node:
         tok = self.peek()
         if tok is None:
@@ -345,12 +361,17 @@ class _Parser:
             self.i += 1
             if self.peek() is None or self.peek().kind in (")", "AND", "OR"):  # type: ignore[union-attr]
                 raise self.error(f"{tok.kind} needs something after it", tok.position)
-            return Not(self.unary())
+            self.enter(tok)
+            negated = Not(self.unary())
+            self.depth -= 1
+            return negated
         if tok.kind == "(":
             self.i += 1
             if (nxt := self.peek()) is not None and nxt.kind == ")":
                 raise self.error("empty parentheses", tok.position)
+            self.enter(tok)
             node = self.or_expr()
+            self.depth -= 1
             if (close := self.peek()) is None or close.kind != ")":
                 raise self.error("a parenthesis is not closed", tok.position)
             self.i += 1

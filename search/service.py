@@ -1,15 +1,18 @@
 """SearchService: keeps the index in step with the catalogue and answers searches within a scope.
 
-The index is a secondary copy: filing a document indexes it (after the catalogue commit), a
-lifecycle change re-indexes the dossier's documents, `reindex` rebuilds everything from the
-vault, and `verify` compares the index with the catalogue.
+The index is a secondary copy. It follows the catalogue through the index outbox (each change is
+a row written in the change's own commit; ``search.outbox`` applies them through :meth:`apply`),
+`reindex` rebuilds everything from the vault — keeping the changes made meanwhile for the new
+index (:meth:`SearchService.rebuild`) — and `verify` compares the index with the catalogue.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from records.access.model import AccessScope
@@ -33,10 +36,25 @@ class IndexCheck:
         return not self.missing and not self.extra
 
 
+class RebuildJournal(Protocol):
+    """Keeps the catalogue's changes made while the index is rebuilt, and applies them after the swap.
+
+    ``search.outbox.IndexOutbox`` is one. Without it a change applied to the old index during a
+    rebuild is lost when the new one is swapped in.
+    """
+
+    def rebuilding(self) -> AbstractContextManager[Callable[[], None]]: ...
+
+
 class SearchService:
     def __init__(self, index: SearchIndex, tz: ZoneInfo) -> None:
         self._index = index
         self._tz = tz
+        self._journal: RebuildJournal | None = None
+
+    def keep_changes_during_rebuilds(self, journal: RebuildJournal) -> None:
+        """Have :meth:`rebuild` run inside ``journal.rebuilding()`` (the composition root wires the outbox)."""
+        self._journal = journal
 
     @property
     def backend(self) -> str:
@@ -51,28 +69,35 @@ class SearchService:
         """
         return self._index.search(SearchQuery(text=text, sort=sort, page=page, page_size=page_size), scope)
 
-    def index_filed(self, filed: FiledDocument) -> None:
-        """Index one document just filed (the records after-commit hook)."""
-        self._index.upsert([self.entry(filed)])
-
-    def index_filed_many(self, filed: list[FiledDocument]) -> None:
-        """Index documents filed in one group commit, in one index transaction."""
-        if filed:
-            self._index.upsert([self.entry(f) for f in filed])
-
-    def reindex_dossier(self, documents: Iterable[FiledDocument]) -> int:
-        """Re-index a dossier's documents after its state or fields changed."""
-        entries = [self.entry(f) for f in documents]
-        if entries:
-            self._index.upsert(entries)
-        return len(entries)
-
     def remove(self, document_ids: list[str]) -> None:
         self._index.delete(document_ids)
 
+    def apply(self, filed: Sequence[FiledDocument], removed: Sequence[str]) -> None:
+        """Make the index match the catalogue for some documents: upsert the live ones, delete the others.
+
+        What applying index-outbox rows comes down to (``search.outbox``). Idempotent.
+        """
+        if filed:
+            self._index.upsert([self.entry(f) for f in filed])
+        if removed:
+            self._index.delete(list(removed))
+
     def rebuild(self, documents: Iterable[FiledDocument], progress: Callable[[int], None] | None = None) -> int:
-        """Build a fresh index from the catalogue and vault, then swap it in atomically."""
-        return self._index.rebuild((self.entry(f) for f in documents), progress=progress)
+        """Build a fresh index from the catalogue and vault, then swap it in atomically.
+
+        ``documents`` must read the catalogue lazily (``RecordsService.filed_documents`` does):
+        with a journal wired in, changes committed before the read began are in the new index
+        and the later ones are applied to it after the swap, so none is lost.
+        """
+        if self._journal is None:
+            return self._index.rebuild((self.entry(f) for f in documents), progress=progress)
+        with self._journal.rebuilding() as heartbeat:
+            def tick(count: int) -> None:
+                heartbeat()
+                if progress is not None:
+                    progress(count)
+
+            return self._index.rebuild((self.entry(f) for f in documents), progress=tick)
 
     def check(self, catalogue_ids: Iterator[str]) -> IndexCheck:
         indexed = self._index.document_ids()

@@ -7,17 +7,23 @@ storage clients or SQL. ``web.bootstrap`` is the one place that builds the servi
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, request, session
+if TYPE_CHECKING:  # Flask is imported when an app is made, so `dossier` (web.cli) starts without it
+    from flask import Flask
 
 __all__ = ["create_app"]
 
 _HERE = Path(__file__).parent
 SESSION_MINUTES = 60
+# Pages load scripts, styles, frames and images from this site only; nothing inline runs.
+# ``frame-ancestors`` keeps other sites from framing a page (X-Frame-Options for old browsers).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'self'")
+HSTS = "max-age=31536000"
 
 
 def create_app(settings: Any = None, *, services: Any = None) -> Flask:
@@ -26,6 +32,7 @@ def create_app(settings: Any = None, *, services: Any = None) -> Flask:
     ``services`` lets tests pass a bundle built with a frozen clock; otherwise it is built here
     and closed when the process ends. The bundle is ``app.extensions["dossier"]``.
     """
+    from flask import Flask, request
     from flask_babel import Babel
     from flask_wtf.csrf import CSRFProtect
 
@@ -53,7 +60,8 @@ def create_app(settings: Any = None, *, services: Any = None) -> Flask:
     )
     app.session_interface = SessionInterface()
     app.extensions["dossier"] = services or build_services(settings)
-    app.extensions["dossier_throttle"] = LoginThrottle(settings.data_dir / "web-throttle.json")
+    app.extensions["dossier_throttle"] = LoginThrottle(settings.data_dir / "web-throttle.json",
+                                                       clock=app.extensions["dossier"].clock)
     Babel(app, locale_selector=_locale)
     csrf = CSRFProtect(app)
 
@@ -69,9 +77,21 @@ def create_app(settings: Any = None, *, services: Any = None) -> Flask:
 
     @app.after_request
     def _headers(resp: Any) -> Any:
+        """Headers every answer carries; see :data:`CONTENT_SECURITY_POLICY` and below for why."""
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if resp.mimetype == "text/html":
+            # A view that serves its own HTML (the monthly report) may set a narrower policy.
+            resp.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.endpoint != "ui.static":
+            # Pages, API answers and downloads carry dossier data: no browser or proxy may keep a
+            # copy (a shared computer's back button, a disk cache). Static files carry none.
+            resp.headers["Cache-Control"] = "no-store"
+        if request.is_secure:
+            # Only over TLS (RFC 6797: browsers ignore it over plain HTTP, and an archive reached
+            # only over HTTP must not tell browsers to refuse it).
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
         return resp
 
     return app
@@ -79,6 +99,8 @@ def create_app(settings: Any = None, *, services: Any = None) -> Flask:
 
 def _locale() -> str:
     """zh-CN first; English when chosen with the language link (kept in the session) or ``?lang=en``."""
+    from flask import request, session
+
     lang = request.args.get("lang") or session.get("lang")
     return lang if lang in ("zh_CN", "en") else "zh_CN"
 
@@ -88,6 +110,8 @@ def _secret_key(data_dir: Path) -> bytes:
 
     TODO(settings): ``WebSettings.secret_key`` should take precedence when configured.
     """
+    import secrets
+
     path = data_dir / "web-secret"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

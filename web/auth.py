@@ -1,26 +1,31 @@
-"""Who is asking: sessions and API tokens, sign-in with throttling, and the one gate views call.
+"""Who is asking: sessions and API tokens, sign-in with throttling, and the request's context.
 
-Views never decide access themselves: they call :func:`gate` (or a service that logs its own
-decision, such as ``read_audit_log``), which sends the caller's identity, the action and the
-dossier to :meth:`AccessService.enforce` together with a :class:`RequestContext` (ip, user
-agent, purpose). Every allowed and refused request therefore leaves exactly one access-log entry;
-an API call's token is recorded in that entry (``details.auth = token``), not in a second one.
+This module says who calls and from where; it decides nothing. Reads and changes of dossiers go
+through the one gate every door shares (:class:`records.access.gate.Gate`): the helpers here
+(:func:`dossier_for`, :func:`document_for`, :func:`copy_for`, :func:`visible_dossiers`,
+:func:`search_as_caller`) only hand it this request's identity and :class:`RequestContext` (ip,
+user agent). :func:`gate` authorises and logs actions that are not reads of one dossier (sign-in
+pages, reports). Every allowed and refused request leaves exactly one access-log entry; an API
+call's token is recorded in that entry (``details.auth = token``), not in a second one.
 
-Retrievals (:func:`dossier_for`, :func:`document_for`, :func:`retrieve_original`) read the
-catalogue rows they need and append their entry in one transaction
-(:meth:`AccessService.retrieve`): no log entry, no document.
+A session cookie is signed, so it cannot be forged, but it cannot be taken back either: it also
+names the account's session generation, checked on every request, which sign-out, a password
+change and disabling the account move on. A cookie from an ended session is refused, replaced,
+and never refreshed.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
-import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
@@ -28,24 +33,26 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from records.access.errors import AccessDeniedError, AuthenticationError
+from records.access.gate import Copy
 from records.access.identity import Action, Decision, DossierTarget, Identity, RequestContext
-from records.access.model import AccessScope
-from records.access.policy import target_of
-from records.errors import DocumentNotFoundError, DossierNotFoundError
-from records.model import DocumentInfo, DossierInfo
+from records.clock import system_clock
+from records.model import DocumentInfo, DossierInfo, Registration
 from records.settings import Settings
 from web.bootstrap import Services
 from web.errors import NotSignedInError, ThrottledError
 
 __all__ = ["bp", "services", "settings", "identity", "request_context", "gate", "dossier_for", "document_for",
-           "retrieve_original", "Original", "auth_details", "visible_dossiers", "SessionInterface", "LoginThrottle"]
+           "copy_for", "auth_details", "visible_dossiers", "register_as_caller", "search_as_caller", "SessionInterface", "LoginThrottle", "safe_next"]
 
 bp = Blueprint("auth", __name__)
 T = TypeVar("T")
-U = TypeVar("U")
 
-THROTTLE_FAILURES = 5
-THROTTLE_WINDOW = 15 * 60
+THROTTLE_FAILURES = 5          # failures from one address for one name before any wait
+THROTTLE_FIRST_WAIT = 30       # seconds of the first wait; doubled by every further failure
+THROTTLE_LONGEST_WAIT = 15 * 60
+THROTTLE_FORGET = 24 * 3600    # a pair is forgotten this long after its last failure
+THROTTLE_PAIRS = 10_000        # at most this many (address, name) pairs are remembered
+_GENERATION = "gen"            # the session key holding the account's session generation
 
 
 # ---------------------------------------------------------------------- reaching the services
@@ -62,9 +69,15 @@ def zone() -> ZoneInfo:
 
 
 def request_context(purpose: str | None = None) -> RequestContext:
+    """Where this request came from; ``purpose`` (or ``?purpose=``) is only the caller's note.
+
+    The note is logged as ``details.note``; an entry's ``purpose`` is always the grant's
+    (``AccessService._append``), so a regulator cannot restate why it looked.
+    """
     ua = request.user_agent.string or None
+    note = purpose or request.values.get("purpose") or None
     return RequestContext(ip=request.remote_addr, user_agent=ua[:256] if ua else None,
-                          purpose=purpose or request.values.get("purpose") or None)
+                          purpose=note[:500] if note else None)
 
 
 def identity() -> Identity:
@@ -77,10 +90,24 @@ def identity() -> Identity:
         # A refused token is logged (sign_in) by check_token; a valid one goes into the act's entry.
         who, token_id = services().access.check_token(header[7:].strip(), context=request_context())
         g.auth_details = {"auth": "token", "token": token_id}
-    elif name := session.get("user"):
-        who = services().access.identity(name)  # re-read: a disabled account stops at once
+    elif not request.path.startswith("/api/") and (name := session.get("user")):
+        # Re-read on every request: a disabled account stops at once, an ended session too.
+        current = services().access.session_identity(name, session.get(_GENERATION))
+        if current is None:
+            _end_session()
+        else:
+            who = current
+            g.session_checked = True
     g.identity = who
     return who
+
+
+def _end_session() -> None:
+    """Forget who this browser was (its cookie is replaced); only the language choice stays."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 # ---------------------------------------------------------------------- the gate
@@ -102,108 +129,51 @@ def gate(action: Action, target: DossierTarget | None = None, *, object_ref: str
         raise
 
 
-def _retrieve(action: Action, load: Callable[[], tuple[T, DossierTarget]], object_ref: str,
-              then: Callable[[T], U] | None = None) -> tuple[T | U, Decision]:
-    """:meth:`AccessService.retrieve` for this request: catalogue reads and their entry in one commit."""
-    who = identity()
+def _as_caller(call: Callable[[], T]) -> T:
+    """Run a gate call for this request; an anonymous caller's refusal becomes "please sign in"."""
     try:
-        return services().access.retrieve(who, action, load, then=then, context=request_context(),
-                                          object_ref=object_ref, details=auth_details())
+        return call()
     except AccessDeniedError:
+        who = identity()
         if who.role is None and not who.console:
             raise NotSignedInError() from None
         raise
 
 
 def dossier_for(action: Action, number: str) -> DossierInfo:
-    """The dossier, once ``action`` on it is allowed; an unknown number is logged and answered like a hidden one."""
-    records = services().records
-
-    def load() -> tuple[DossierInfo, DossierTarget]:
-        info = records.get_dossier(identity().name, number)
-        return info, target_of(info, zone())
-
-    return _retrieve(action, load, number)[0]
-
-
-def _document_load(item: str) -> Callable[[], tuple[tuple[DossierInfo, DocumentInfo], DossierTarget]]:
-    records = services().records
-
-    def load() -> tuple[tuple[DossierInfo, DocumentInfo], DossierTarget]:
-        try:
-            doc = records.get_document(identity().name, item)
-            info = records.get_dossier(identity().name, _archive_number(doc.item_number))
-        except DossierNotFoundError:
-            raise DocumentNotFoundError(item) from None
-        return (info, doc), target_of(info, zone(), item_number=doc.item_number)
-
-    return load
+    """The dossier, once ``action`` on it is allowed (:meth:`Gate.dossier`: one entry, allowed or refused)."""
+    return _as_caller(lambda: services().gate.dossier(identity(), number, action=action, context=request_context(),
+                                                      details=auth_details()))
 
 
 def document_for(action: Action, item: str) -> tuple[DossierInfo, DocumentInfo]:
     """The dossier holding document ``item`` and the document, once ``action`` on the document is allowed."""
-    return _retrieve(action, _document_load(item), item)[0]
+    return _as_caller(lambda: services().gate.document(identity(), item, action=action, context=request_context(),
+                                                       details=auth_details()))
 
 
-@dataclass(frozen=True, slots=True)
-class Original:
-    """A document's original as a request may send it: the bytes stream after the entry committed."""
-
-    dossier: DossierInfo
-    document: DocumentInfo
-    stream: Iterator[bytes]
-    decision: Decision
-
-
-def retrieve_original(action: Action, item: str) -> Original:
-    """Authorise, log and open document ``item``'s original; its catalogue rows and the entry share one commit.
-
-    The data key is unwrapped and the blob opened inside the transaction, once the policy allowed;
-    the bytes are read (and authenticated) only as the response streams, after the commit.
-    """
-    records = services().records
-
-    def then(found: tuple[DossierInfo, DocumentInfo]) -> tuple[DossierInfo, DocumentInfo, Iterator[bytes]]:
-        doc, stream = records.retrieve_document(identity().name, item)
-        return found[0], doc, stream
-
-    (info, doc, stream), decision = _retrieve(action, _document_load(item), item, then)  # type: ignore[misc]
-    return Original(info, doc, stream, decision)
-
-
-def _archive_number(item_number: str) -> str:
-    # TODO(records): replace with a service method naming the dossier of an item (numbering-aware).
-    return item_number.partition(".v")[0].rpartition("-")[0]
+def copy_for(action: Action, item: str) -> Copy:
+    """What this caller may receive of document ``item`` (:meth:`Gate.copy`: a regulator's copy is stamped)."""
+    return _as_caller(lambda: services().gate.copy(identity(), item, action=action, context=request_context(),
+                                                   details=auth_details()))
 
 
 def visible_dossiers(**filters: object) -> list[object]:
-    """Dossier summaries the caller may list (LIST_DOSSIERS is gated and logged once).
-
-    TODO(records): ``RecordsService.list_dossiers(..., scope=AccessScope)`` should apply the scope
-    in its query; until then each summary is matched against the scope the policy computed.
-    """
-    gate(Action.LIST_DOSSIERS, details={k: str(v) for k, v in filters.items() if v is not None})
-    scope = services().access.scope(identity(), Action.LIST_DOSSIERS)
-    records = services().records
-    rows = records.list_dossiers(identity().name, **filters)  # type: ignore[arg-type]
-    if scope == AccessScope.everything():
-        return list(rows)
-    if scope.is_empty:
-        return []
-    return [r for r in rows if _in_scope(scope, target_of(records.get_dossier(identity().name, r.archive_number),
-                                                          zone()))]
+    """Dossier summaries the caller may list (:meth:`Gate.list_dossiers`, logged once)."""
+    return _as_caller(lambda: services().gate.list_dossiers(identity(), context=request_context(),
+                                                            details=auth_details(), **filters))
 
 
-def _in_scope(scope: AccessScope, t: DossierTarget) -> bool:
-    from search.analysis import normalize_keyword as fold
+def register_as_caller(registration: Registration) -> DossierInfo:
+    """Open a dossier for this caller (:meth:`Gate.register`: REGISTER for its department, logged once)."""
+    return _as_caller(lambda: services().gate.register(identity(), registration, context=request_context(),
+                                                       details=auth_details()))
 
-    def ok(allowed: frozenset[str] | None, value: str | None) -> bool:
-        return allowed is None or (value is not None and fold(value) in {fold(a) for a in allowed})
 
-    return (ok(scope.departments, t.department) and (scope.dossier_ids is None or t.dossier_id in scope.dossier_ids)
-            and ok(scope.respondents, t.respondent) and ok(scope.categories, t.category)
-            and (scope.received_from is None or (t.received_on is not None and t.received_on >= scope.received_from))
-            and (scope.received_until is None or (t.received_on is not None and t.received_on <= scope.received_until)))
+def search_as_caller(q: str, **options: object) -> object:
+    """One page of hits in the caller's scope (:meth:`Gate.search`, logged once with the query)."""
+    return _as_caller(lambda: services().gate.search(identity(), q, context=request_context(),
+                                                     details=auth_details(), **options))
 
 
 # ---------------------------------------------------------------------- sessions
@@ -213,40 +183,87 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: object) -> bool:  # type: ignore[override]
         return bool(request and request.is_secure) or bool(current_app.config.get("SESSION_COOKIE_SECURE"))
 
+    def should_set_cookie(self, app: object, session: object) -> bool:  # type: ignore[override]
+        """A changed session is always sent; an unchanged one is refreshed only once it was checked.
+
+        Flask renews a permanent session's cookie on every response. Here that happens only on a
+        request whose session :func:`identity` found current (its account's generation unchanged):
+        otherwise any request that never looked at the session (the API, the sign-in page) would
+        hand a cookie saved before a sign-out back with a fresh expiry.
+        """
+        if getattr(session, "modified", False):
+            return True
+        return bool(getattr(session, "permanent", False) and current_app.config["SESSION_REFRESH_EACH_REQUEST"]
+                    and g.get("session_checked"))
+
 
 class LoginThrottle:
-    """Failed sign-ins per name in a shared file, so every WSGI worker sees the same count."""
+    """Failed sign-ins per (client address, name) in a shared file, so every WSGI worker sees them.
 
-    def __init__(self, path: Path, failures: int = THROTTLE_FAILURES, window: int = THROTTLE_WINDOW) -> None:
-        self._path, self._failures, self._window = path, failures, window
+    Why the pair and never the name alone: counting by name let anyone lock any account out, the
+    administrator's included, by typing wrong passwords for it. Here failures slow down only the
+    address they came from, for that name: after ``free`` failures each further attempt must wait
+    ``first_wait`` seconds, doubled by every further failure up to ``longest_wait``. The right
+    password from another address is never held back, and no account is ever locked. A guesser
+    spread over many addresses still gets only ``free`` guesses per address before waiting;
+    argon2id and the access log (every refusal is an entry) do the rest.
 
-    def _update(self, name: str, add: bool | None) -> int:
+    Times come from ``clock`` (the archive's), so tests walk through the back-off without sleeping.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = system_clock, free: int = THROTTLE_FAILURES,
+                 first_wait: float = THROTTLE_FIRST_WAIT, longest_wait: float = THROTTLE_LONGEST_WAIT) -> None:
+        self._path, self._clock = path, clock
+        self._free, self._first, self._longest = free, first_wait, longest_wait
+
+    @staticmethod
+    def _key(address: str | None, name: str) -> str:
+        return f"{address or '-'} {name}"  # an address holds no space: the first one separates
+
+    def _update(self, key: str, change: Callable[[dict[str, list[float]], float], object] | None) -> list[float] | None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             raw = f.read()
-            data: dict[str, list[float]] = json.loads(raw) if raw.strip() else {}
-            now = time.time()
-            data = {k: [t for t in v if now - t < self._window] for k, v in data.items()}
-            data = {k: v for k, v in data.items() if v}
-            if add is True:
-                data.setdefault(name, []).append(now)
-            elif add is False:
-                data.pop(name, None)
+            try:
+                loaded = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                loaded = {}  # a torn or foreign file: start over rather than refuse every sign-in
+            now = self._clock().timestamp()
+            data: dict[str, list[float]] = {
+                k: v for k, v in (loaded.items() if isinstance(loaded, dict) else ())
+                if isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v)
+                and now - v[1] < THROTTLE_FORGET}
+            if change is not None:
+                change(data, now)
+                if len(data) > THROTTLE_PAIRS:  # keep the latest: a flood of names must not grow the file
+                    data = dict(sorted(data.items(), key=lambda kv: kv[1][1])[-THROTTLE_PAIRS:])
             f.seek(0)
             f.truncate()
             json.dump(data, f)
-            return len(data.get(name, []))
+            return data.get(key)
 
-    def blocked(self, name: str) -> bool:
-        return self._update(name, None) >= self._failures
+    def wait(self, address: str | None, name: str) -> float:
+        """Seconds before ``address`` may try ``name`` again (0: go ahead)."""
+        found = self._update(self._key(address, name), None)
+        if found is None or found[0] < self._free:
+            return 0.0
+        failures, last = found
+        delay = min(self._first * 2 ** min(failures - self._free, 32), self._longest)
+        return max(0.0, last + delay - self._clock().timestamp())
 
-    def failed(self, name: str) -> None:
-        self._update(name, True)
+    def failed(self, address: str | None, name: str) -> None:
+        key = self._key(address, name)
 
-    def succeeded(self, name: str) -> None:
-        self._update(name, False)
+        def add(data: dict[str, list[float]], now: float) -> None:
+            data[key] = [(data[key][0] if key in data else 0) + 1, now]
+
+        self._update(key, add)
+
+    def succeeded(self, address: str | None, name: str) -> None:
+        key = self._key(address, name)
+        self._update(key, lambda data, _now: data.pop(key, None))
 
 
 def _throttle() -> LoginThrottle:
@@ -259,33 +276,69 @@ def login() -> object:
     error = None
     if request.method == "POST":
         name = request.form.get("name", "").strip()
-        if _throttle().blocked(name):
+        address = request.remote_addr
+        if (wait := _throttle().wait(address, name)) > 0:
             # Logged as a refused sign-in (TODO(access): a service method for throttled attempts).
             services().access.authorize(Identity(name=name or "-", role=None, active=False), Action.SIGN_IN, None,
                                         context=request_context(), object_ref=name,
                                         details={"method": "password", "problem": "throttled"})
-            raise ThrottledError(name, THROTTLE_WINDOW // 60)
+            raise ThrottledError(name, max(1, math.ceil(wait / 60)))
         try:
-            who = services().access.authenticate(name, request.form.get("password", ""), context=request_context())
+            who, generation = services().access.start_session(name, request.form.get("password", ""),
+                                                              context=request_context())
         except AuthenticationError:
-            _throttle().failed(name)
+            _throttle().failed(address, name)
             error = "failed"
         else:
-            _throttle().succeeded(name)
-            lang = session.get("lang")
-            session.clear()  # a fresh session on sign-in (no fixation); the language choice stays
-            if lang:
-                session["lang"] = lang
+            _throttle().succeeded(address, name)
+            _end_session()  # a fresh session on sign-in (no fixation); the language choice stays
             session.permanent = True
             session["user"] = who.name
-            target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("ui.dashboard"))
+            session[_GENERATION] = generation
+            return redirect(safe_next(request.args.get("next")) or url_for("ui.dashboard"))
     return render_template("login.html", error=error), (401 if error else 200)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if a browser can only read it as a path on this site, else ``None``.
+
+    Browsers are more lenient than a prefix check: they drop tabs and newlines anywhere in a URL
+    (``/<TAB>/evil.example`` becomes ``//evil.example``, another host), read ``\\`` as ``/``, and
+    may see the value once more percent-decoded than it was checked. So every form of the target,
+    unquoted again and again until it stops changing, must parse with no scheme and no host, start
+    with exactly one ``/``, and hold no backslash, control character or whitespace (a plain space
+    only in the query, where it cannot move the host).
+    """
+    if not target or len(target) > 2048:
+        return None
+    seen: set[str] = set()
+    form = target
+    while form not in seen:
+        seen.add(form)
+        path, _, query = form.partition("?")
+        if any(c == "\\" or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in form):
+            return None
+        if any(c.isspace() or unicodedata.category(c) == "Zs" for c in path):
+            return None
+        if any(c != " " and (c.isspace() or unicodedata.category(c) == "Zs") for c in query):
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc or not form.startswith("/") or form.startswith("//"):
+            return None
+        form = unquote(form)
+    return target
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    session.clear()
+    """End the account's sessions on every browser: a saved copy of the cookie stops working too.
+
+    Only a current session can sign out; a stale cookie's holder cannot end the others' sessions.
+    """
+    who = identity()
+    if who.role is not None and who.user_id is not None:
+        services().access.sign_out(who, context=request_context())
+    _end_session()
     return redirect(url_for("auth.login"))
 
 

@@ -4,30 +4,47 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+import signal
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from records.workdays import ChinaWorkingCalendar, profiles_from_settings
-from ingest.jobs import IntakeQueue
-from ingest.service import IngestService
 from records.db import UnitOfWork, make_engine, migrate, schema_is_current
 from records.clock import Clock, system_clock
 from records.errors import ConfigurationError
 from records.numbering import NumberingScheme
+from records.outbox import CommittedChanges, IndexChange
 from records.service import RecordsService
 from records.settings import Settings
 from records.vault import Vault, WrappedKey, open_blob_store, open_key_provider
 from records.access.log import AccessLog, ensure_signing_key
+from records.access.gate import Gate
 from records.access.service import AccessService
 from retention.service import RetentionService
 from search.analysis import normalize_keyword
 from search.backends import open_index
+from search.outbox import IndexOutbox
 from search.service import SearchService
 from records.vault.keys import create_key_file
+
+if TYPE_CHECKING:  # built on first use (Services.ingest / .intake): a read never loads the ingest pipeline
+    from ingest.jobs import IntakeQueue
+    from ingest.service import IngestService
+    from records.settings import IngestSettings
+
+
+log = logging.getLogger(__name__)
+
+CRASH_AT_ENV = "DOSSIER_CRASH_AT"
+"""Test hook: ``after_filing_commit`` makes the process SIGKILL itself right after a filing commits."""
+_OPEN_DRAIN_LIMIT = 1000   # outbox rows applied when the services open; intake workers and `serve` do the rest
 
 
 class ArchiveNotInitialisedError(ConfigurationError):
@@ -39,21 +56,51 @@ class ArchiveNotInitialisedError(ConfigurationError):
 @dataclass(slots=True)
 class Services:
     records: RecordsService
-    ingest: IngestService
     search: SearchService
     access: AccessService
     retention: RetentionService
     uow: UnitOfWork
     vault: Vault
-    intake: IntakeQueue
+    gate: Gate
+    outbox: IndexOutbox
+    ingest_settings: IngestSettings
     clock: Clock = system_clock   # the archive's "now": every door asks this, never the wall clock
+    # ``ingest`` and ``intake`` (properties below) are built on first use, once per bundle, so a
+    # read (`dossier show`, a page) never imports the ingest pipeline (parsers, OCR, the pool).
+    _ingest: IngestService | None = field(default=None, repr=False)
+    _intake: IntakeQueue | None = field(default=None, repr=False)
+    _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def ingest(self) -> IngestService:
+        """The ingest pipeline (``IngestService(records, settings.ingest)``), built on first use."""
+        if self._ingest is None:
+            with self._lazy_lock:
+                if self._ingest is None:
+                    from ingest.service import IngestService
+
+                    self._ingest = IngestService(self.records, self.ingest_settings)
+        return self._ingest
+
+    @property
+    def intake(self) -> IntakeQueue:
+        """The intake-job queue over :attr:`ingest`, built on first use (one per bundle: its wakeup event is shared)."""
+        if self._intake is None:
+            ingest = self.ingest
+            with self._lazy_lock:
+                if self._intake is None:
+                    from ingest.jobs import IntakeQueue
+
+                    self._intake = IntakeQueue(self.uow, self.vault, self.records, ingest, clock=self.clock)
+        return self._intake
 
     def today(self, tz: ZoneInfo) -> date:
         """The archive's current date in ``tz``."""
         return self.clock().astimezone(tz).date()
 
     def close(self) -> None:
-        self.ingest.close()
+        if self._ingest is not None:  # never built: nothing to close
+            self._ingest.close()
         self.search.close()
         self.vault.close()
         self.uow.close()
@@ -122,19 +169,58 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     )
     search = SearchService(
         open_index(settings.search, data_dir=settings.data_dir, key=_search_key(settings, vault)), tz)
-    # The index follows the catalogue: new documents, and dossiers whose state or fields changed.
-    records.on_document_filed(search.index_filed, many=search.index_filed_many)
-    records.on_dossier_changed(lambda number: search.reindex_dossier(records.filed_documents("system", dossier=number)))
+    # The index follows the catalogue through the outbox: each change (documents filed, dossiers
+    # changed, documents destroyed) is a row committed with it, applied here right after the
+    # commit, and by the next drain if this process dies first or the index is down.
+    outbox = IndexOutbox(records.outbox, records, search, clock=clock)
+    records.on_index_changes(_after_commit(outbox))
+    search.keep_changes_during_rebuilds(outbox)
     log = AccessLog(signing_key=settings.audit_signing_key, checkpoint_file=settings.audit_checkpoint_file,
-                    checkpoint_every=settings.access.checkpoint_every, clock=clock)
+                    checkpoint_every=settings.access.checkpoint_every,
+                    checkpoint_seconds=settings.access.checkpoint_seconds, clock=clock)
     access = AccessService(uow, log, fold=normalize_keyword, clock=clock)
-    ingest = IngestService(records, settings.ingest)
-    intake = IntakeQueue(uow, vault, records, ingest, clock=clock)
+    # The ingest pipeline and intake queue: built on first use of services.ingest / services.intake.
     retention = RetentionService(uow, records, access, log, settings=settings.retention,
                                  rules_file=settings.retention_rules_file, disposition_dir=settings.disposition_dir,
                                  tz=tz, fold=normalize_keyword, clock=clock)
-    return Services(records=records, ingest=ingest, search=search, access=access, retention=retention,
-                    uow=uow, vault=vault, intake=intake, clock=clock)
+    # Every door (pages, API, console, workers) reads and changes dossiers through this one gate.
+    gate = Gate(access, records, search, tz=tz, clock=clock)
+    _catch_up(outbox)
+    return Services(records=records, search=search, access=access, retention=retention, uow=uow, vault=vault,
+                    gate=gate, outbox=outbox, ingest_settings=settings.ingest, clock=clock)
+
+
+def _after_commit(outbox: IndexOutbox) -> Callable[[CommittedChanges], None]:
+    """The records after-commit listener: apply the rows a commit just wrote (see ``search.outbox``).
+
+    The one place that honours ``DOSSIER_CRASH_AT=after_filing_commit``: the process SIGKILLs
+    itself between a filing's commit and its index write, so tests can show that the outbox,
+    not this listener, is what makes a filed document searchable.
+    """
+    crash_after_filing = os.environ.get(CRASH_AT_ENV) == "after_filing_commit"
+
+    def follow(changes: CommittedChanges) -> None:
+        if crash_after_filing and any(e.kind is IndexChange.DOCUMENT_FILED for e in changes.entries):
+            os.kill(os.getpid(), signal.SIGKILL)
+        outbox.apply_committed(changes)
+
+    return follow
+
+
+def _catch_up(outbox: IndexOutbox) -> None:
+    """Apply what earlier processes left in the outbox (one died after a commit, or the index was down).
+
+    Best effort: an index that is still down keeps its rows for the next drain, and opening the
+    archive goes on.
+    """
+    try:
+        report = outbox.drain(limit=_OPEN_DRAIN_LIMIT)
+    except Exception:  # noqa: BLE001 - the catalogue itself failing shows up in the command that follows
+        log.exception("index outbox: drain on opening failed")
+        return
+    if report.applied or report.failed:
+        log.info("index outbox: %d change(s) applied on opening, %d failed, %d waiting",
+                 report.applied, report.failed, report.backlog.count)
 
 
 _SEARCH_KEY_CONTEXT = {"purpose": "search-index"}

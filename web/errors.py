@@ -1,14 +1,24 @@
-"""The one table from domain error to HTTP status and stable ``error.code`` (Invenio ``error_handlers``).
+"""Domain error → HTTP status, by category (Invenio ``error_handlers``); and the catch-all.
+
+:data:`HTTP_STATUS` gives each category of ``records.errors`` its status, once; an error's
+``error.code`` is its own ``code`` (records.errors). ``web/cli/_errors.py`` gives the same
+categories their exit codes; README's "Exit codes and HTTP statuses" shows both.
 
 A refusal for a dossier or document answers 404, exactly like a number that does not exist, so
 a caller cannot learn that a hidden dossier exists (Mayan answers 404 too). A refusal of an
 action on the archive itself (the access log, user management) answers 403. An anonymous caller
 is sent to the sign-in page (UI) or gets 401 (API). API paths answer ``{"error": {"code", "message"}}``.
+
+Anything else a view raises is a bug or a failure nobody foresaw: it is logged with its
+traceback and answered with a plain, translated 500 (page or JSON) that shows neither the
+traceback nor the exception's text, which may name paths, SQL or settings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,30 +26,28 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ingest.errors import IngestError
-from records.access.errors import (
-    AccessDeniedError, AccessError, AuditChainBrokenError, AuthenticationError, GrantExpiredError, GrantNotFoundError,
-    GrantRequiredError, InvalidGrantError, InvalidUserError, UserExistsError, UserNotFoundError,
-)
+from records.access.errors import AccessDeniedError, AccessError, AuditChainBrokenError
 from records.errors import (
-    ConfigurationError, DocumentNotFoundError, DossierClosedError, DossierError, DossierNotFoundError,
-    DuplicateDocumentError, InvalidRegistrationError, InvalidTransitionError, NumberingError,
+    ConfigurationError, DataIntegrityError, DossierError, ForbiddenError, InvalidContentError, InvalidInputError,
+    KeyProblemError, NotAllowedInStateError, NotFoundError, TooManyAttemptsError, UnauthenticatedError,
+    UnavailableError, VerificationFailedError, category_of,
 )
-from records.vault import VaultError
-from search.errors import IndexOutdatedError, InvalidQueryError, SearchError, SearchUnavailableError
+from search.errors import SearchUnavailableError
 
-__all__ = ["ERRORS", "ErrorInfo", "error_info", "register_error_handlers", "ThrottledError", "NotSignedInError"]
+__all__ = ["HTTP_STATUS", "ErrorInfo", "error_info", "register_error_handlers", "ThrottledError", "NotSignedInError"]
 
 
-class NotSignedInError(AccessError):
+class NotSignedInError(AccessError, UnauthenticatedError):
     """The request carries no valid session or token (the refusal is already logged)."""
 
     def __init__(self) -> None:
         super().__init__("sign in first")
 
 
-class ThrottledError(AccessError):
+class ThrottledError(AccessError, TooManyAttemptsError):
     """Too many failed sign-ins for one name recently; the refusal is already logged."""
+
+    code = "too_many_sign_ins"
 
     def __init__(self, name: str, minutes: int) -> None:
         super().__init__(f"too many failed sign-ins for {name!r}; try again in {minutes} minutes")
@@ -53,47 +61,39 @@ class ErrorInfo:
     code: str
 
 
-# Most specific first: the first class the error is an instance of wins.
-ERRORS: tuple[tuple[type[Exception], ErrorInfo], ...] = (
-    (NotSignedInError, ErrorInfo(401, "unauthenticated")),
-    (AuthenticationError, ErrorInfo(401, "authentication_failed")),
-    (ThrottledError, ErrorInfo(429, "too_many_sign_ins")),
-    (GrantExpiredError, ErrorInfo(403, "grant_expired")),
-    (AccessDeniedError, ErrorInfo(403, "forbidden")),   # 404 "not_found" when it names an object: see error_info
-    (GrantRequiredError, ErrorInfo(409, "grant_required")),
-    (UserNotFoundError, ErrorInfo(404, "user_not_found")),
-    (GrantNotFoundError, ErrorInfo(404, "grant_not_found")),
-    (UserExistsError, ErrorInfo(409, "user_exists")),
-    (InvalidUserError, ErrorInfo(422, "invalid_user")),
-    (InvalidGrantError, ErrorInfo(422, "invalid_grant")),
-    (AuditChainBrokenError, ErrorInfo(503, "access_log_broken")),
-    (DossierNotFoundError, ErrorInfo(404, "not_found")),
-    (DocumentNotFoundError, ErrorInfo(404, "not_found")),
-    (InvalidRegistrationError, ErrorInfo(422, "invalid_registration")),
-    (InvalidTransitionError, ErrorInfo(409, "invalid_transition")),
-    (DossierClosedError, ErrorInfo(409, "dossier_closed")),
-    (DuplicateDocumentError, ErrorInfo(409, "duplicate_document")),
-    (NumberingError, ErrorInfo(500, "numbering_error")),
-    (InvalidQueryError, ErrorInfo(400, "invalid_query")),
-    (IndexOutdatedError, ErrorInfo(503, "index_outdated")),
-    (SearchUnavailableError, ErrorInfo(503, "search_unavailable")),
-    (SearchError, ErrorInfo(500, "search_error")),
-    (IngestError, ErrorInfo(422, "ingest_error")),
-    (VaultError, ErrorInfo(500, "vault_error")),
-    (ConfigurationError, ErrorInfo(500, "configuration_error")),
-    (AccessError, ErrorInfo(403, "access_error")),
-    (DossierError, ErrorInfo(500, "internal_error")),
-)
+HTTP_STATUS: Mapping[type[DossierError], int] = MappingProxyType({
+    NotFoundError: 404,
+    InvalidInputError: 400,           # a parameter or query cannot be read
+    InvalidContentError: 422,         # understood, but what was sent to be kept is refused
+    NotAllowedInStateError: 409,
+    DataIntegrityError: 500,
+    KeyProblemError: 500,
+    ConfigurationError: 500,
+    UnavailableError: 503,
+    UnauthenticatedError: 401,
+    TooManyAttemptsError: 429,
+    ForbiddenError: 403,              # 404 "not_found" when it names a dossier or document: see error_info
+    VerificationFailedError: 422,
+})
+"""Every category's HTTP status; an error answers its most specific category's (``category_of``)."""
+
+INTERNAL = ErrorInfo(500, "internal_error")
 
 
-def error_info(exc: Exception) -> ErrorInfo:
-    """Status and code for a domain error (``internal_error`` for anything unlisted)."""
-    for cls, info in ERRORS:
-        if isinstance(exc, cls):
-            if type(exc) is AccessDeniedError and exc.target:
-                return ErrorInfo(404, "not_found")  # may not learn that the object exists
-            return info
-    return ErrorInfo(500, "internal_error")
+def error_info(exc: BaseException) -> ErrorInfo:
+    """Status and code for an error: its category's status and its own ``code``.
+
+    Anything that is not a categorised DossierError is ``internal_error`` (500); the error-tree
+    test makes sure no DossierError Dossier defines ends up there.
+    """
+    if not isinstance(exc, DossierError):
+        return INTERNAL
+    status = HTTP_STATUS.get(category_of(exc))  # type: ignore[arg-type]
+    if status is None:
+        return INTERNAL
+    if type(exc) is AccessDeniedError and exc.target:
+        return ErrorInfo(404, "not_found")  # may not learn that the object exists
+    return ErrorInfo(status, exc.code)
 
 
 def _message(exc: Exception, info: ErrorInfo) -> str:
@@ -111,7 +111,9 @@ def _wants_json() -> bool:
 def _render(status: int, code: str, message: str) -> Response | tuple[object, int]:
     if _wants_json():
         return jsonify(error={"code": code, "message": message}), status
-    return render_template("error.html", status=status, code=code, message=message), status
+    back = request.referrer or ""  # a link, not javascript: the pages' CSP runs no inline script
+    return render_template("error.html", status=status, code=code, message=message,
+                           back=back if back.startswith(request.host_url) else None), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -135,3 +137,18 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException) -> object:
         code = (exc.name or "error").lower().replace(" ", "_")
         return _render(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> object:
+        """A bug or an unforeseen failure: the log gets the traceback, the caller a plain 500.
+
+        Neither the traceback nor ``str(exc)`` is shown: either may name files, SQL or settings.
+        Rendering the error page can itself fail (a broken template, the very failure that got
+        us here), so that falls back to one line of text rather than to Werkzeug's own page.
+        """
+        app.logger.exception("unexpected error in %s %s", request.method, request.path)
+        try:
+            return _render(INTERNAL.status, INTERNAL.code, _("Internal error"))
+        except Exception:  # noqa: BLE001 - last resort: answer something plain, never the traceback
+            app.logger.exception("the error page itself failed")
+            return Response("500 Internal error\n", status=500, mimetype="text/plain")

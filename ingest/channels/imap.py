@@ -51,7 +51,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from typing import Literal, Protocol
 
 from ingest.errors import IngestError
-from records.errors import DossierError, DossierNotFoundError
+from records.errors import DossierError, DossierNotFoundError, UnavailableError
 from records.model import OPEN_STATES, Channel, DocumentSource, DossierState, Registration
 from records.clock import system_clock
 
@@ -64,8 +64,14 @@ NO_SUBJECT = "(no subject)"
 UNKNOWN_SENDER = "未知 (to be completed)"
 
 
-class MailboxError(IngestError):
-    """The mailbox cannot be reached, refused a command, or answered something unusable."""
+class MailboxError(IngestError, UnavailableError):
+    """The mailbox cannot be reached, refused a command, or answered something unusable.
+
+    Unavailable, whatever the cause: the archive cannot read the mail now, and nothing about
+    the messages themselves is wrong (exit 9, HTTP 503).
+    """
+
+    code = "mailbox_unavailable"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from records.access.model import AccessScope
 
 __all__ = [
     "AccessEvent", "Action", "Checkpoint", "Decision", "DossierTarget", "Grant", "GrantFilter", "GrantStatus",
-    "Identity", "IssuedToken", "LogEntry", "Outcome", "RequestContext", "Role", "Rule", "UserInfo", "VerifyResult",
-    "account_name",
+    "Identity", "IssuedToken", "LogEntry", "Outcome", "RequestContext", "Role", "Rule", "TokenInfo", "TokenStatus",
+    "UserInfo", "VerifyResult", "account_name",
 ]
 
 
@@ -67,6 +67,7 @@ class Rule(StrEnum):
     DEPARTMENT = "department"
     GRANT = "grant"
     OWN_ENTRIES = "own_entries"
+    OWN_ACCOUNT = "own_account"
     ANONYMOUS = "anonymous"
     CREDENTIALS = "credentials"
     DISABLED = "disabled"
@@ -281,7 +282,13 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """Where a request came from and why; recorded with every access-log entry."""
+    """Where a request came from and what the caller said about it; recorded with every access-log entry.
+
+    ``purpose`` is the caller's own note (a web request's ``?purpose=``, a command's option). It is
+    kept as ``details["note"]``, never as the entry's ``purpose``: that field is the purpose of the
+    regulator grant the access was allowed under (ACS-04), which the caller must not be able to
+    replace with words of its choosing.
+    """
 
     ip: str | None = None
     user_agent: str | None = None
@@ -323,6 +330,33 @@ class IssuedToken:
     user: str
     created_at: datetime
     expires_at: datetime | None
+
+
+class TokenStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token as listed: never the token itself (only its SHA-256 is stored)."""
+
+    token_id: str
+    user: str
+    label: str | None
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+    def status(self, now: datetime) -> TokenStatus:
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        if self.expires_at is not None and now >= self.expires_at:
+            return TokenStatus.EXPIRED
+        return TokenStatus.ACTIVE
 
 
 # ---------------------------------------------------------------------- the access log's values

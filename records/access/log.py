@@ -3,9 +3,10 @@
 Each entry carries a sequence number (1, 2, 3, …) and ``entry_hash = SHA-256(canonical JSON of
 its fields, its seq and prev_hash)``, where ``prev_hash`` is the previous entry's hash. A chain
 head row holds the last (seq, hash); appenders lock it, so entries are numbered without gaps even
-with several writers. Every ``checkpoint_every`` entries (and on demand) the archive's Ed25519
-key signs (seq, entry_hash, at); each checkpoint is stored in the catalogue **and**, after the
-commit, appended to a JSON-lines file outside it.
+with several writers. Every ``checkpoint_every`` entries, at the first entry appended once the
+last checkpoint is ``checkpoint_seconds`` old (by the log's clock), and on demand, the archive's
+Ed25519 key signs (seq, entry_hash, at); each checkpoint is stored in the catalogue **and**,
+after the commit, appended to a JSON-lines file outside it.
 
 The tables are also append-only in the database (triggers from migration 0003), which stops
 mistakes and the application's own connections; an attacker who owns the database drops them.
@@ -20,9 +21,13 @@ holds neither the signing key nor the checkpoint file:
   checkpoint in the catalogue, else by the latest one in the file.
 What it cannot detect: truncation or rewriting of entries **after the last checkpoint** by an
 attacker who also fixes the head and deletes any newer checkpoint rows (the file then shows
-nothing newer either). Lower ``checkpoint_every`` (1 = every entry) and copy the checkpoint file
-off the machine (or make it append-only, ``chattr +a``) to narrow that window. Anyone holding the
-signing key can forge everything; it lives outside the catalogue for that reason.
+nothing newer either). That window is bounded twice: by count (``checkpoint_every`` entries) and
+by time (an entry appended more than ``checkpoint_seconds`` after the last checkpoint is signed at
+once, so on a busy archive no entry stays unsigned much longer than that). An idle archive signs
+nothing until its next entry: run ``dossier audit checkpoint`` from cron to close the window then
+too. Lower both settings and copy the checkpoint file off the machine (or make it append-only,
+``chattr +a``) to narrow it further. Anyone holding the signing key can forge everything; it lives
+outside the catalogue for that reason.
 
 "No log entry, no document": :meth:`AccessLog.append` runs inside the caller's session, so the
 entry commits or rolls back with the retrieval. It needs a *writing* session (``uow.write()``):
@@ -41,14 +46,14 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import bindparam, event, func, insert, select, update
+from sqlalchemy import Table, bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,7 +70,9 @@ log = logging.getLogger(__name__)
 _HASHED = ("at", "actor", "actor_id", "role", "grant_id", "purpose", "ip", "user_agent", "action",
            "object_type", "object_ref", "outcome", "reason", "details")
 _SIGNED_PREFIX = b"dossier access-log checkpoint v1\n"
-_LOG, _HEAD = AccessLogRow.__table__, AccessLogHeadRow.__table__
+# Declarative classes with columns are mapped onto Tables; SQLAlchemy types ``__table__`` as the
+# wider FromClause, which insert() and update() do not accept.
+_LOG, _HEAD = cast(Table, AccessLogRow.__table__), cast(Table, AccessLogHeadRow.__table__)
 # Built once: constructing statements per append cost more than running them.
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == 1)
 _READ_HEAD_FOR_UPDATE = _READ_HEAD.with_for_update()
@@ -167,14 +174,30 @@ class AccessLog:
     """Appends to, reads, checkpoints and verifies the access log inside callers' sessions."""
 
     def __init__(self, *, signing_key: Path, checkpoint_file: Path, checkpoint_every: int = 100,
-                 clock: Callable[[], datetime] = system_clock) -> None:
+                 checkpoint_seconds: float = 60.0, clock: Callable[[], datetime] = system_clock) -> None:
+        """
+        Args:
+            checkpoint_every: sign a checkpoint every N entries (1 = every entry).
+            checkpoint_seconds: also sign one at the first entry appended once the last checkpoint
+                is this old (0 = by count only). On a quiet archive, 100 entries can take days:
+                a count alone leaves a tamper window of unbounded age.
+            clock: aware UTC "now"; checkpoint ages are measured with it.
+        """
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
+        if checkpoint_seconds < 0:
+            raise ValueError("checkpoint_seconds must not be negative")
         self._key_path = signing_key
         self._file = checkpoint_file
         self._every = checkpoint_every
+        self._interval = timedelta(seconds=checkpoint_seconds) if checkpoint_seconds else None
         self._clock = clock
         self._key: Ed25519PrivateKey | None = None
+        # When the current unsigned stretch began, as far as this process knows: the time of the
+        # last checkpoint committed (or, with none yet, of the first entry). Only ever earlier than
+        # the truth (another process may have signed since), so it can only send us to the
+        # catalogue to look, never skip a checkpoint that is due.
+        self._window_opened: datetime | None = None
 
     # ------------------------------------------------------------------ writing
     def append(self, session: Session, ev: AccessEvent) -> LogEntry:
@@ -202,9 +225,29 @@ class AccessLog:
         except IntegrityError as exc:  # the head was moved back under existing entries
             raise AuditChainBrokenError(seq, "the entry exists already: the chain head is behind the log") from exc
         session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
-        if seq % self._every == 0:
+        if seq % self._every == 0 or self._time_due(session):
             self._sign(session, seq, digest)
         return LogEntry(seq, ev, prev_hash=prev, entry_hash=digest)
+
+    def _time_due(self, session: Session) -> bool:
+        """Whether the last checkpoint is ``checkpoint_seconds`` old, by the log's clock.
+
+        Runs with the head locked (see :meth:`append`), so the catalogue's answer cannot change
+        under us; it is asked only when this process's own record says a checkpoint may be due,
+        i.e. about once per interval, not per entry.
+        """
+        if self._interval is None:
+            return False
+        now = self._clock()
+        if self._window_opened is not None and now - self._window_opened < self._interval:
+            return False
+        last = session.scalar(select(CheckpointRow.at).order_by(CheckpointRow.seq.desc()).limit(1))
+        if last is None:  # nothing signed yet: the stretch began with the first entry
+            last = session.scalar(select(_LOG.c.at).where(_LOG.c.seq == 1))
+        if last is None:
+            return False
+        self._window_opened = last
+        return now - last >= self._interval
 
     def checkpoint(self, session: Session) -> Checkpoint | None:
         """Sign the current head now (``dossier audit checkpoint``); ``None`` while the log is empty."""
@@ -277,9 +320,12 @@ class AccessLog:
         pending: list[Checkpoint] = session.info.pop(_PENDING, [])
         if not pending:
             return
+        newest = max(c.at for c in pending)
+        if self._window_opened is None or newest > self._window_opened:
+            self._window_opened = newest
         # A log-only commit may not be on disk yet (db.py); the file copy must never vouch for
         # an entry a power cut could still take back, or verify would report a false truncation.
-        sync_wal(session.get_bind())  # type: ignore[arg-type]  # the catalogue's engine
+        sync_wal(session.get_bind())  # the catalogue's engine
         lines = "".join(json.dumps({"seq": c.seq, "entry_hash": c.entry_hash, "at": _iso(c.at), "key_id": c.key_id,
                                     "signature": c.signature}) + "\n" for c in pending)
         try:

@@ -54,7 +54,7 @@ from records.access.identity import Action, Decision, DossierTarget, Grant, Gran
 from records.access.model import AccessScope
 from records.model import DossierInfo, DossierState
 
-__all__ = ["MATRIX", "Reach", "covers", "decide", "fold_keyword", "scope_for", "target_of"]
+__all__ = ["MATRIX", "Reach", "covers", "decide", "decide_own_account", "fold_keyword", "matches", "scope_for", "target_of"]
 
 
 class Reach(StrEnum):
@@ -146,6 +146,19 @@ def decide(identity: Identity, action: Action, target: DossierTarget | None, *, 
     return _grant_decision(identity, target, now, grant_id, fold)
 
 
+def decide_own_account(identity: Identity, account_id: str, *, now: datetime) -> Decision:
+    """Whether ``identity`` may change the credentials of account ``account_id`` (its password).
+
+    Managing accounts is the administrator's (MANAGE_USERS); besides that, every active account
+    may change its own password, or a user could never replace one an administrator chose.
+    Logged as MANAGE_USERS, the action it stands beside; the rule says which case allowed it.
+    """
+    if (not identity.console and identity.role is not None and identity.active
+            and identity.user_id is not None and identity.user_id == account_id):
+        return Decision(True, f"{identity.name} changes their own account", rule=Rule.OWN_ACCOUNT)
+    return decide(identity, Action.MANAGE_USERS, None, now=now)
+
+
 def _state_refusal(action: Action, target: DossierTarget | None) -> Decision | None:
     if target is None:
         return None
@@ -170,24 +183,29 @@ def _department_decision(identity: Identity, target: DossierTarget | None, fold:
                     rule=Rule.OTHER_DEPARTMENT)
 
 
+def matches(scope: AccessScope, target: DossierTarget, fold: Callable[[str], str] = fold_keyword) -> bool:
+    """Whether ``target`` passes every dimension of ``scope`` — the one rule for saved filters.
+
+    Grants (a regulator's filter or dossier list), legal holds on a filter, and the scope a
+    listing is limited to all ask this, so "what a filter covers" is decided in one place and
+    agrees with what the search index applies inside its queries.
+    """
+    def passes(allowed: frozenset[str] | None, value: str | None) -> bool:
+        return allowed is None or (value is not None and fold(value) in {fold(a) for a in allowed})
+
+    day = target.received_on
+    return (passes(scope.departments, target.department)
+            and (scope.dossier_ids is None or (target.dossier_id is not None and target.dossier_id in scope.dossier_ids))
+            and passes(scope.respondents, target.respondent) and passes(scope.categories, target.category)
+            and (scope.received_from is None or (day is not None and day >= scope.received_from))
+            and (scope.received_until is None or (day is not None and day <= scope.received_until)))
+
+
 def covers(grant: Grant, target: DossierTarget, fold: Callable[[str], str] = fold_keyword) -> bool:
     """Whether ``target`` lies inside what ``grant`` names, whatever the grant's status."""
-    if grant.dossier_ids is not None:
-        return target.dossier_id is not None and target.dossier_id in grant.dossier_ids
-    f = grant.filter
-    if f is None or f.is_unlimited:
+    if grant.dossier_ids is None and (grant.filter is None or grant.filter.is_unlimited):
         return False  # a grant that names nothing covers nothing
-    if f.respondents is not None and (
-            target.respondent is None or fold(target.respondent) not in {fold(r) for r in f.respondents}):
-        return False
-    if f.categories is not None and (
-            target.category is None or fold(target.category) not in {fold(c) for c in f.categories}):
-        return False
-    if f.received_from is not None or f.received_until is not None:
-        day = target.received_on
-        if day is None or (f.received_from and day < f.received_from) or (f.received_until and day > f.received_until):
-            return False
-    return True
+    return matches(grant.scope(), target, fold)
 
 
 def _grant_decision(identity: Identity, target: DossierTarget | None, now: datetime, grant_id: str | None,

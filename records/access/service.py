@@ -23,18 +23,18 @@ from sqlalchemy.orm import Session
 
 from records.access.errors import (
     AccessDeniedError, AuditChainBrokenError, AuthenticationError, GrantExpiredError, GrantNotFoundError,
-    InvalidGrantError, InvalidUserError, UserExistsError,
+    InvalidGrantError, InvalidUserError, TokenNotFoundError, UserExistsError,
 )
 from records.access.identity import (
-    Action, Decision, DossierTarget, Grant, GrantFilter, Identity, IssuedToken, RequestContext, Role, Rule, UserInfo,
-    account_name,
+    Action, Decision, DossierTarget, Grant, GrantFilter, Identity, IssuedToken, RequestContext, Role, Rule, TokenInfo,
+    UserInfo, account_name,
 )
 from records.access.log import AccessEvent, AccessLog, Checkpoint, LogEntry, Outcome, VerifyResult
 from records.access.model import AccessScope
-from records.access.policy import decide, fold_keyword, scope_for
+from records.access.policy import decide, decide_own_account, fold_keyword, scope_for
 from records.access.tables import (
     GrantRow, TokenRow, UserRow, current_identity, dossier_row, grant_of, grant_row, identity_of, token_count, token_digest,
-    user_info, user_row,
+    token_info, user_info, user_row,
 )
 from records.db import UnitOfWork
 from records.errors import DossierError
@@ -179,13 +179,18 @@ class AccessService:
 
     def _append(self, s: Session, who: Identity, action: Action, decision: Decision, context: RequestContext,
                 object_type: str, object_ref: str | None, details: Mapping[str, str] | None) -> LogEntry:
+        # The entry's purpose is the grant's (ACS-04), never the caller's words: a regulator could
+        # otherwise write any purpose over the one its access was granted for. What the caller
+        # says goes beside it, as a note.
         grant = next((g for g in who.grants if g.grant_id == decision.grant_id), None)
+        recorded = dict(details or {})
+        if context.purpose:
+            recorded["note"] = context.purpose
         return self._log.append(s, AccessEvent(
             at=self._clock(), actor=who.name, actor_id=who.user_id, role=who.role_label, action=action,
             object_type=object_type, object_ref=object_ref, reason=decision.reason, grant_id=decision.grant_id,
             outcome=Outcome.ALLOWED if decision.allowed else Outcome.REFUSED,
-            purpose=context.purpose or (grant.purpose if grant else None), ip=context.ip,
-            user_agent=context.user_agent, details=dict(details or {}),
+            purpose=grant.purpose if grant else None, ip=context.ip, user_agent=context.user_agent, details=recorded,
         ))
 
     def _guarded(self, actor: Identity, action: Action, context: RequestContext, object_ref: str | None,
@@ -237,14 +242,62 @@ class AccessService:
                              {"change": "add_user", "role": role, "departments": ",".join(depts)}, work)
 
     def disable_user(self, actor: Identity, name: str, *, context: RequestContext = _NO_CONTEXT) -> UserInfo:
-        """Disable an account: every later request by it, token or password, is refused."""
+        """Disable an account: every later request by it, token or password, is refused.
+
+        Its sessions end too (the session generation moves on), so enabling the account later
+        does not bring back a browser session that was open when it was disabled.
+        """
         def work(s: Session, who: Identity) -> UserInfo:
             row = user_row(s, name)
             if row.active:
                 row.active, row.disabled_at, row.disabled_by = False, self._clock(), who.name
+                row.session_generation += 1
             return user_info(row, token_count(s, row.id))
 
         return self._guarded(actor, Action.MANAGE_USERS, context, name, {"change": "disable_user"}, work)
+
+    def enable_user(self, actor: Identity, name: str, *, context: RequestContext = _NO_CONTEXT) -> UserInfo:
+        """Enable a disabled account again: its password and unrevoked, unexpired tokens work again.
+
+        Sessions that were open when it was disabled stay ended; the user signs in anew.
+        """
+        def work(s: Session, _who: Identity) -> UserInfo:
+            row = user_row(s, name)
+            if not row.active:
+                row.active, row.disabled_at, row.disabled_by = True, None, None
+            return user_info(row, token_count(s, row.id))
+
+        return self._guarded(actor, Action.MANAGE_USERS, context, name, {"change": "enable_user"}, work)
+
+    def set_password(self, actor: Identity, name: str, password: str, *,
+                     context: RequestContext = _NO_CONTEXT) -> UserInfo:
+        """Set account ``name``'s password (administrators, or the account itself); its sessions end.
+
+        Every signed-in browser of the account must sign in again with the new password: a
+        password is changed because the old one may be known, and so may a session opened with it.
+
+        Raises:
+            AccessDeniedError: ``actor`` is neither an administrator nor the account (logged).
+            InvalidUserError: the password is shorter than 8 characters.
+            UserNotFoundError: no such account.
+        """
+        if len(password) < _MIN_PASSWORD:
+            raise InvalidUserError("password", f"at least {_MIN_PASSWORD} characters")
+        hashed = self._hasher.hash(password)
+        with self._uow.write() as s:
+            fresh = current_identity(s, actor)
+            row = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+            # Decided before anything is said about the name, so a refused caller learns nothing.
+            decision = decide_own_account(fresh, row.id if row is not None else "", now=self._clock())
+            self._append(s, fresh, Action.MANAGE_USERS, decision, context, "user", name, {"change": "set_password"})
+            if decision.allowed:
+                row = user_row(s, name)  # allowed and unknown: UserNotFoundError
+                row.password_hash = hashed
+                row.session_generation += 1
+                info = user_info(row, token_count(s, row.id))
+        if not decision.allowed:
+            raise self.error_for(fresh, Action.MANAGE_USERS, name, decision)
+        return info
 
     def list_users(self, actor: Identity, *, context: RequestContext = _NO_CONTEXT) -> list[UserInfo]:
         def work(s: Session, _who: Identity) -> list[UserInfo]:
@@ -259,6 +312,61 @@ class AccessService:
         with self._uow.read() as s:
             return identity_of(s, user_row(s, name))
 
+    # ------------------------------------------------------------------ sessions
+    def session_generation(self, name: str) -> int:
+        """The account's current session generation (what :meth:`start_session` hands out).
+
+        Raises:
+            UserNotFoundError: no such account.
+        """
+        with self._uow.read() as s:
+            return user_row(s, name).session_generation
+
+    def session_identity(self, name: str, generation: object) -> Identity | None:
+        """The identity a signed session stands for, or ``None`` once that session has ended.
+
+        A session ends when its account signs out, changes its password or is disabled (each
+        moves the account's generation on), or when the account is gone. A signed cookie cannot
+        be taken back from the browser that holds it; comparing its generation on every request
+        is what makes signing out mean something.
+        """
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            return None
+        with self._uow.read() as s:
+            row = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+            if row is None or row.session_generation != generation:
+                return None
+            return identity_of(s, row)
+
+    def start_session(self, name: str, password: str, *,
+                      context: RequestContext = _NO_CONTEXT) -> tuple[Identity, int]:
+        """:meth:`authenticate`, and the session generation to keep in the new session.
+
+        Both are read in the one transaction that checks the password, so a disable or sign-out
+        that commits meanwhile cannot hand the new session a generation from after it.
+
+        Raises:
+            AuthenticationError: as :meth:`authenticate`.
+        """
+        return self._authenticate(name, password, context)
+
+    def sign_out(self, who: Identity, *, context: RequestContext = _NO_CONTEXT) -> None:
+        """End every session of ``who``'s account (every browser it is signed in on); logged.
+
+        The generation is per account, not per browser: one cookie cannot be told from its
+        copies, and a sign-out that left a stolen copy working would not be one.
+        """
+        if who.console or who.user_id is None:
+            return
+        with self._uow.write() as s:
+            row = s.get(UserRow, who.user_id)
+            if row is None:
+                return
+            row.session_generation += 1
+            self._append(s, identity_of(s, row), Action.SIGN_IN,
+                         Decision(True, "signed out: the account's sessions end", rule=Rule.OWN_ACCOUNT),
+                         context, "user", row.name, {"method": "session", "change": "sign_out"})
+
     # ------------------------------------------------------------------ sign-in
     def authenticate(self, name: str, password: str, *, context: RequestContext = _NO_CONTEXT) -> Identity:
         """Check a password (argon2id) and return the account's identity; every attempt is logged.
@@ -266,15 +374,19 @@ class AccessService:
         Raises:
             AuthenticationError: unknown name, wrong password, no password set, or disabled account.
         """
+        return self._authenticate(name, password, context)[0]
+
+    def _authenticate(self, name: str, password: str, context: RequestContext) -> tuple[Identity, int]:
         with self._uow.write() as s:
             row = s.scalars(select(UserRow).where(UserRow.name == name)).first()
             problem = self._password_problem(row, password)
             if row is not None and problem is None and self._hasher.check_needs_rehash(row.password_hash or ""):
                 row.password_hash = self._hasher.hash(password)
             who, decision = self._sign_in(s, name, row, problem, context, {"method": "password"})
+            generation = row.session_generation if row is not None else -1
         if not decision.allowed:
             raise AuthenticationError(name)
-        return who
+        return who, generation
 
     def _password_problem(self, row: UserRow | None, password: str) -> str | None:
         if row is None or row.password_hash is None:
@@ -297,7 +409,19 @@ class AccessService:
 
     def create_token(self, actor: Identity, name: str, *, label: str | None = None,
                      expires_at: datetime | None = None, context: RequestContext = _NO_CONTEXT) -> IssuedToken:
-        """Issue an API token for account ``name``; the token is returned once and only its SHA-256 kept."""
+        """Issue an API token for account ``name``; the token is returned once and only its SHA-256 kept.
+
+        Raises:
+            AccessDeniedError: ``actor`` may not manage users (logged).
+            InvalidUserError: ``expires_at`` lacks a time zone or lies in the past (a token born
+                expired is a typo, not a wish).
+            UserNotFoundError: no such account.
+        """
+        if expires_at is not None:
+            if expires_at.tzinfo is None:
+                raise InvalidUserError("expires", "must carry a time zone")
+            if expires_at <= self._clock():
+                raise InvalidUserError("expires", "lies in the past")
         token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
 
         def work(s: Session, who: Identity) -> IssuedToken:
@@ -309,6 +433,40 @@ class AccessService:
             return IssuedToken(token=token, token_id=t.id, user=row.name, created_at=t.created_at, expires_at=expires_at)
 
         return self._guarded(actor, Action.MANAGE_USERS, context, name, {"change": "create_token"}, work)
+
+    def list_tokens(self, actor: Identity, name: str | None = None, *,
+                    context: RequestContext = _NO_CONTEXT) -> list[TokenInfo]:
+        """Every API token (or account ``name``'s), oldest first, without the tokens themselves; logged.
+
+        Raises:
+            AccessDeniedError: ``actor`` may not manage users (logged).
+            UserNotFoundError: ``name`` names no account.
+        """
+        def work(s: Session, _who: Identity) -> list[TokenInfo]:
+            q = select(TokenRow, UserRow.name).join(UserRow, UserRow.id == TokenRow.user_id)
+            if name is not None:
+                q = q.where(TokenRow.user_id == user_row(s, name).id)
+            return [token_info(t, n) for t, n in s.execute(q.order_by(TokenRow.created_at, TokenRow.id))]
+
+        return self._guarded(actor, Action.MANAGE_USERS, context, name, {"change": "list_tokens"}, work)
+
+    def revoke_token(self, actor: Identity, token_id: str, *, context: RequestContext = _NO_CONTEXT) -> TokenInfo:
+        """Revoke API token ``token_id`` now; its next use is refused (revoking it again changes nothing).
+
+        Raises:
+            AccessDeniedError: ``actor`` may not manage users (logged).
+            TokenNotFoundError: no token with that id.
+        """
+        def work(s: Session, who: Identity) -> TokenInfo:
+            row = s.get(TokenRow, token_id)
+            if row is None:
+                raise TokenNotFoundError(token_id)
+            if row.revoked_at is None:
+                row.revoked_at, row.revoked_by = self._clock(), who.name
+            user = s.get(UserRow, row.user_id)
+            return token_info(row, user.name if user else "?")
+
+        return self._guarded(actor, Action.MANAGE_USERS, context, token_id, {"change": "revoke_token"}, work)
 
     def authenticate_token(self, token: str, *, context: RequestContext = _NO_CONTEXT) -> Identity:
         """The identity an API token stands for; every attempt is logged.
@@ -328,6 +486,26 @@ class AccessService:
         if not decision.allowed:
             raise AuthenticationError(row.name if row else None)
         return who
+
+    def check_password(self, name: str, password: str, *, context: RequestContext = _NO_CONTEXT) -> Identity:
+        """The identity of account ``name`` once its password checks out, read without writing when it does.
+
+        For callers that sign in and act in one call (the console's ``--as NAME``): like a valid
+        API token, a valid password is recorded in the entry of the act it authorises
+        (``details.auth = password``), so each call leaves one entry. A wrong password, an
+        unknown or disabled account is refused and logged here as a sign-in, exactly like
+        :meth:`authenticate`.
+
+        Raises:
+            AuthenticationError: the password does not check out (logged).
+        """
+        with self._uow.read() as s:
+            row = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+            problem = self._password_problem(row, password)
+            who = identity_of(s, row) if row is not None and problem is None else None
+        if who is not None and decide(who, Action.SIGN_IN, None, now=self._clock()).allowed:
+            return who
+        return self.authenticate(name, password, context=context)  # logs the refusal, raises
 
     def check_token(self, token: str, *, context: RequestContext = _NO_CONTEXT) -> tuple[Identity, str]:
         """The identity and token id an API token stands for, read without writing when it is valid.

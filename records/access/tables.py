@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from records.access.errors import UserNotFoundError
 from records.access.identity import (
-    AccessEvent, DossierTarget, Grant, GrantFilter, Identity, Outcome, Role, UserInfo,
+    AccessEvent, DossierTarget, Grant, GrantFilter, Identity, Outcome, Role, TokenInfo, UserInfo,
 )
 from records.errors import DossierNotFoundError
 from records.tables import Base, DossierRow
@@ -26,7 +26,7 @@ from records.tables import Base, DossierRow
 __all__ = [
     "AccessLogHeadRow", "AccessLogRow", "CheckpointRow", "GrantRow", "TokenRow", "UserRow", "GENESIS_HASH",
     "current_identity", "dossier_row", "dossier_target", "grant_of", "grant_row", "identity_of", "storable", "token_count", "token_digest",
-    "user_info", "user_row",
+    "token_info", "user_info", "user_row",
 ]
 
 # prev_hash of the first entry, and the head's hash while the log is empty.
@@ -48,6 +48,9 @@ class UserRow(Base):
     created_by: Mapped[str] = mapped_column(String(128), nullable=False)
     disabled_at: Mapped[datetime | None] = mapped_column()
     disabled_by: Mapped[str | None] = mapped_column(String(128))
+    # Bumped by sign-out, a password change and disabling: a signed session cookie names the
+    # generation it was issued under, and one naming an older generation is refused (migration 0007).
+    session_generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
 
 class TokenRow(Base):
@@ -62,6 +65,7 @@ class TokenRow(Base):
     created_by: Mapped[str] = mapped_column(String(128), nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class GrantRow(Base):
@@ -182,6 +186,11 @@ def user_info(row: UserRow, tokens: int) -> UserInfo:
                     departments=None if row.departments is None else frozenset(row.departments), active=row.active,
                     has_password=row.password_hash is not None, created_at=row.created_at, created_by=row.created_by,
                     disabled_at=row.disabled_at, tokens=tokens)
+
+
+def token_info(row: TokenRow, user: str) -> TokenInfo:
+    return TokenInfo(token_id=row.id, user=user, label=row.label, created_at=row.created_at, created_by=row.created_by,
+                     expires_at=row.expires_at, revoked_at=row.revoked_at, revoked_by=row.revoked_by)
 
 
 def grant_of(row: GrantRow, grantee: str) -> Grant:

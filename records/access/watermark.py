@@ -31,6 +31,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from records.access.errors import AccessError
+from records.errors import ForbiddenError
 from records.access.identity import Grant, Identity
 from records.pdf_fonts import register_cjk_font
 
@@ -47,8 +48,14 @@ _A4 = (595.2756, 841.8898)
 _TEXT_SIZE, _TEXT_LEADING, _TEXT_MARGIN = 10.5, 15.0, 56.0
 
 
-class WatermarkError(AccessError):
-    """No stamped copy can be made, so a regulator gets nothing (the original is never sent instead)."""
+class WatermarkError(AccessError, ForbiddenError):
+    """No stamped copy can be made, so a regulator gets nothing (the original is never sent instead).
+
+    Forbidden rather than invalid: the only form the policy allows this caller cannot be made,
+    so the answer is a refusal (exit 11, 403), exactly as if the policy had said no.
+    """
+
+    code = "watermark_failed"
 
     def __init__(self, media_type: str, reason: str) -> None:
         super().__init__(f"cannot make a watermarked copy of this {media_type} document: {reason}")

@@ -2,21 +2,24 @@
 
 ::
 
-    VaultError(DossierError)
-    ├── BlobExistsError            the blob key is taken (blobs are write-once)
-    ├── BlobNotFoundError          (LookupError) no blob under that key
-    ├── StorageUnavailableError    the blob store cannot be reached or written
-    ├── IntegrityError             stored bytes fail authentication, are truncated or mis-hashed
-    ├── KeyNotFoundError           the provider does not hold the master key a data key was wrapped with
-    ├── KeyUnavailableError        the key service is unreachable, or the key file unreadable
-    └── WrongKeyError              unwrapping failed authentication (wrong key or wrong context)
+    VaultError(DossierError)       family base; [the category in records.errors that maps it]
+    ├── BlobExistsError            [DataIntegrity] the blob key is taken (blobs are write-once)
+    ├── BlobNotFoundError          [DataIntegrity] (LookupError) no blob under that key
+    ├── StorageUnavailableError    [Unavailable] the blob store cannot be reached or written
+    ├── IntegrityError             [DataIntegrity] stored bytes fail authentication, are truncated or mis-hashed
+    ├── KeyNotFoundError           [KeyProblem] the provider does not hold the master key a data key was wrapped with
+    ├── KeyUnavailableError        [KeyProblem] the key service is unreachable, or the key file unreadable
+    └── WrongKeyError              [KeyProblem] unwrapping failed authentication (wrong key or wrong context)
+
+A missing blob is an integrity failure rather than "not found": the catalogue names the object,
+so the archive has lost (or never finished writing) something it sealed.
 
 Adapters raise these with ``raise … from exc`` so the library error stays in ``__cause__``.
 """
 
 from __future__ import annotations
 
-from records.errors import DossierError
+from records.errors import DataIntegrityError, DossierError, KeyProblemError, UnavailableError
 
 __all__ = [
     "BlobExistsError",
@@ -31,10 +34,10 @@ __all__ = [
 
 
 class VaultError(DossierError):
-    """Base of sealed-storage and key errors."""
+    """Family base of sealed-storage and key errors (never raised itself)."""
 
 
-class BlobExistsError(VaultError):
+class BlobExistsError(VaultError, DataIntegrityError):
     """A blob already exists under ``key``; blobs are never overwritten."""
 
     def __init__(self, key: str) -> None:
@@ -42,7 +45,7 @@ class BlobExistsError(VaultError):
         self.key = key
 
 
-class BlobNotFoundError(VaultError, LookupError):
+class BlobNotFoundError(VaultError, DataIntegrityError, LookupError):
     """No blob is stored under ``key``."""
 
     def __init__(self, key: str) -> None:
@@ -50,8 +53,10 @@ class BlobNotFoundError(VaultError, LookupError):
         self.key = key
 
 
-class StorageUnavailableError(VaultError):
+class StorageUnavailableError(VaultError, UnavailableError):
     """The blob store ``backend`` cannot be reached or written; ``cause`` says why."""
+
+    code = "storage_unavailable"
 
     def __init__(self, backend: str, cause: str) -> None:
         super().__init__(f"blob store {backend} unavailable: {cause}")
@@ -59,7 +64,7 @@ class StorageUnavailableError(VaultError):
         self.cause = cause
 
 
-class IntegrityError(VaultError):
+class IntegrityError(VaultError, DataIntegrityError):
     """The stored object ``object_id`` is not what was sealed; ``reason`` says how.
 
     Reasons include "authentication failed", "truncated", "hash mismatch", "not a sealed object".
@@ -71,7 +76,7 @@ class IntegrityError(VaultError):
         self.reason = reason
 
 
-class KeyNotFoundError(VaultError):
+class KeyNotFoundError(VaultError, KeyProblemError):
     """The key provider does not hold master key ``key_id`` (e.g. the wrong key file)."""
 
     def __init__(self, key_id: str, provider: str) -> None:
@@ -80,7 +85,7 @@ class KeyNotFoundError(VaultError):
         self.provider = provider
 
 
-class KeyUnavailableError(VaultError):
+class KeyUnavailableError(VaultError, KeyProblemError):
     """The key provider cannot be used right now: service unreachable, key file unreadable."""
 
     def __init__(self, provider: str, cause: str) -> None:
@@ -89,7 +94,7 @@ class KeyUnavailableError(VaultError):
         self.cause = cause
 
 
-class WrongKeyError(VaultError):
+class WrongKeyError(VaultError, KeyProblemError):
     """Unwrapping under ``key_id`` failed authentication: a different key or context was used."""
 
     def __init__(self, key_id: str, provider: str) -> None:

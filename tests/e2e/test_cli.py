@@ -20,7 +20,7 @@ def archive(tmp_path: Path, settings) -> Path:  # type: ignore[no-untyped-def]
 
 
 def run(archive: Path, *args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(archive), "--as", "clerk", *args], input=input)
+    return CliRunner().invoke(main, ["--data-dir", str(archive), *args], input=input)
 
 
 def test_init_creates_a_private_key_file_and_is_idempotent(archive: Path) -> None:
@@ -164,3 +164,10 @@ def test_wrong_key_file_is_a_clear_error(archive: Path, tmp_path: Path) -> None:
 def test_uninitialised_archive_says_run_init(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
     r = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "nothing"), "list"])
     assert r.exit_code == 8 and "dossier init" in r.output
+
+
+@pytest.mark.parametrize("month", ["9999-12", "9999999999-01", "2026-13", "0000-01", "next"])
+def test_a_month_out_of_range_is_bad_input_not_a_traceback(archive: Path, month: str) -> None:
+    r = run(archive, "list", "--month", month)
+    assert r.exit_code == 4, r.output
+    assert "Traceback" not in r.output and "month" in r.output

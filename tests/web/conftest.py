@@ -77,11 +77,13 @@ def world(services: Services, clock: Any) -> World:
 
 
 def sign_in_as(client: FlaskClient, name: str | None) -> FlaskClient:
-    """Put ``name`` in the signed session (the sign-in form itself is tested separately)."""
+    """Put ``name`` and its current session generation in the signed session (the form is tested separately)."""
+    generation = client.application.extensions["dossier"].access.session_generation(name) if name else None
     with client.session_transaction() as s:
         s.clear()
         if name:
             s["user"] = name
+            s["gen"] = generation
     return client
 
 

@@ -117,8 +117,9 @@ def test_download_refused_without_export_rights(client: FlaskClient, october: No
 
 def test_bad_month_or_format(client: FlaskClient, october: None) -> None:
     sign_in_as(client, "manager")
-    assert client.get("/reports/monthly/2026-13.csv").status_code == 422
-    assert client.get("/reports/monthly/2999-01.csv").status_code == 422
+    assert client.get("/reports/monthly/2026-13.csv").status_code == 400  # a period, not a record: 400 (issue #9)
+    assert client.get("/reports/monthly/2999-01.csv").status_code == 400
+    assert client.get("/reports/monthly/0000-01.csv").status_code == 400
     assert client.get("/reports/monthly/2026-10.docx").status_code == 404
 
 

@@ -11,22 +11,24 @@ and queued; ``GET /intake/<job>`` then tells its progress and outcome (backgroun
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time
 from enum import Enum
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ingest.jobs import IntakeJob, IntakeJobNotFoundError, read_chunks
-from records.access.identity import Action, DossierTarget
+from records.access.identity import Action
 from records.errors import InvalidRegistrationError
 from records.mapping import parse_registration
 from records.model import DocumentKind, DossierState
 from search.model import SortOrder
 from web.auth import (
-    auth_details, dossier_for, document_for, gate, identity, request_context, services, visible_dossiers, zone,
+    auth_details, dossier_for, document_for, gate, identity, request_context, register_as_caller, search_as_caller, services,
+    visible_dossiers, zone,
 )
 from web.errors import NotSignedInError
+from web.params import date_param, month_param
 
 bp = Blueprint("api", __name__)
 
@@ -66,7 +68,7 @@ def openapi() -> Response:
 def list_dossiers() -> Response:
     state = request.args.get("state") or None
     rows = visible_dossiers(state=DossierState(state) if state in DossierState.__members__.values() else None,
-                            month=request.args.get("month") or None)
+                            month=month_param())
     return jsonify(dossiers=jsonable(rows))
 
 
@@ -84,10 +86,7 @@ def register() -> tuple[Response, int]:
     if not isinstance(data, dict):
         return jsonify(error={"code": "invalid_json", "message": "send a JSON object of registration fields"}), 400
     reg = parse_registration(data, zone(), now=services().clock())
-    gate(Action.REGISTER, DossierTarget(
-        dossier_id=None, state=DossierState.REGISTERED, department=reg.department, respondent=reg.respondent,
-        category=reg.category, received_on=reg.received_at.astimezone(zone()).date()))
-    info = services().records.register_complaint(identity().name, reg)
+    info = register_as_caller(reg)
     return jsonify(jsonable(info)), 201
 
 
@@ -166,10 +165,8 @@ def search() -> Response:
     if not q:
         return jsonify(error={"code": "invalid_query", "message": "q is required"}), 400  # type: ignore[return-value]
     sort = request.args.get("sort", SortOrder.RELEVANCE)
-    gate(Action.SEARCH, details={"q": q[:200]})
-    scope = services().access.scope(identity(), Action.SEARCH)
-    page = services().search.search(
-        identity().name, q, scope, page=max(1, request.args.get("page", 1, type=int) or 1),
+    page: Any = search_as_caller(
+        q, page=max(1, request.args.get("page", 1, type=int) or 1),
         page_size=min(max(request.args.get("page_size", 20, type=int) or 20, 1), 100),
         sort=SortOrder(sort) if sort in SortOrder.__members__.values() else SortOrder.RELEVANCE)
     hits = [{**jsonable(h), "snippet": {"text": h.snippet.text, "spans": h.snippet.spans, "html": h.snippet.html()}}
@@ -179,9 +176,9 @@ def search() -> Response:
 
 @bp.get("/audit")
 def audit() -> Response:
-    since = request.args.get("since")
+    since = date_param("since")
     entries = services().access.read_audit_log(
         identity(), user=request.args.get("user") or None, context=request_context(), details=auth_details(),
-        since=datetime.fromisoformat(since).replace(tzinfo=zone()) if since and len(since) == 10 else None)
+        since=datetime.combine(since, time(), zone()) if since else None)
     return jsonify(entries=[{"seq": e.seq, **jsonable(e.event), "prev_hash": e.prev_hash, "entry_hash": e.entry_hash}
                             for e in entries])

@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from records.access.errors import InvalidGrantError
 from records.access.identity import Grant, GrantFilter, Identity, RequestContext, Role
-from records.access.log import LogEntry
-from records.access.service import AccessService
 from records.errors import ConfigurationError
 from web.cli._output import echo_json, table, to_jsonable
 from web.cli.app import CliContext, command_errors, main, pass_cli
+
+if TYPE_CHECKING:  # annotations only; the access service (sqlalchemy) loads when a command runs
+    from records.access.log import LogEntry
+    from records.access.service import AccessService
 
 _CONTEXT = RequestContext(user_agent="dossier-cli")
 
@@ -29,7 +32,8 @@ def _access(cli: CliContext) -> AccessService:
 
 
 def _operator(cli: CliContext) -> Identity:
-    return Identity.operator(cli.actor)
+    """The authenticated caller (``--as`` with credentials, else the console operator)."""
+    return cli.identity
 
 
 def _zone(cli: CliContext) -> ZoneInfo:
@@ -54,7 +58,7 @@ def _moment(text: str, tz: ZoneInfo, *, end_of_day: bool, option: str) -> dateti
 # ---------------------------------------------------------------------- users
 @main.group()
 def user() -> None:
-    """Accounts: add, disable, list (roles: admin archivist handler manager regulator auditor)."""
+    """Accounts: add, disable, enable, list (roles: admin archivist handler manager regulator auditor)."""
 
 
 @user.command("add")
@@ -88,6 +92,16 @@ def user_disable(cli: CliContext, name: str) -> None:
     click.echo(f"{info.name} disabled")
 
 
+@user.command("enable")
+@click.argument("name")
+@pass_cli
+@command_errors
+def user_enable(cli: CliContext, name: str) -> None:
+    """Enable account NAME again; sessions open when it was disabled stay ended."""
+    info = _access(cli).enable_user(_operator(cli), name, context=_CONTEXT)
+    click.echo(f"{info.name} enabled")
+
+
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @pass_cli
@@ -112,7 +126,7 @@ def _departments(departments: frozenset[str] | None, role: Role) -> str:
 # ---------------------------------------------------------------------- tokens
 @main.group()
 def token() -> None:
-    """API tokens (stored as their SHA-256; shown once)."""
+    """API tokens: create, list, revoke (stored as their SHA-256; shown once)."""
 
 
 @token.command("create")
@@ -132,6 +146,37 @@ def token_create(cli: CliContext, name: str, label: str | None, expires: str | N
     else:
         click.echo(issued.token)
         click.echo("store it now: only its hash is kept, it cannot be shown again", err=True)
+
+
+@token.command("list")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def token_list(cli: CliContext, name: str | None, as_json: bool) -> None:
+    """Every API token (or account NAME's) with its status now; never the tokens themselves."""
+    tokens = _access(cli).list_tokens(_operator(cli), name, context=_CONTEXT)
+    now, tz = cli.services.clock(), _zone(cli)
+    if as_json:
+        echo_json([{**to_jsonable(t), "status": t.status(now).value} for t in tokens])
+        return
+
+    def local(at: datetime | None) -> str:
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if at else "-"
+
+    rows = [[t.token_id, t.user, t.status(now).value, t.label or "", local(t.created_at), local(t.expires_at),
+             t.created_by] for t in tokens]
+    click.echo(table(rows, ["token", "user", "status", "label", "created", "expires", "by"]))
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@pass_cli
+@command_errors
+def token_revoke(cli: CliContext, token_id: str) -> None:
+    """Revoke API token TOKEN_ID (from `dossier token list`) now; its next use is refused."""
+    t = _access(cli).revoke_token(_operator(cli), token_id, context=_CONTEXT)
+    click.echo(f"{t.token_id} revoked ({t.user})")
 
 
 # ---------------------------------------------------------------------- grants (ACS-04)
@@ -162,7 +207,7 @@ def grant_add(cli: CliContext, grantee: str, dossiers: str | None, filter_text: 
         _operator(cli), grantee, purpose=purpose, dossiers=numbers, filter=saved, context=_CONTEXT,
         expires_at=_moment(expires, _zone(cli), end_of_day=True, option="--expires"))
     if as_json:
-        echo_json(_grant_json(g))
+        echo_json(_grant_json(g, cli.services.clock()))
     else:
         click.echo(g.grant_id)
 
@@ -176,7 +221,7 @@ def grant_list(cli: CliContext, grantee: str | None, as_json: bool) -> None:
     """Every grant with its scope, purpose, expiry and status now."""
     grants = _access(cli).list_grants(_operator(cli), grantee=grantee, context=_CONTEXT)
     if as_json:
-        echo_json([_grant_json(g) for g in grants])
+        echo_json([_grant_json(g, cli.services.clock()) for g in grants])
         return
     now, tz = cli.services.clock(), _zone(cli)
     rows = [[g.grant_id, g.grantee, g.status(now).value, g.describe(), g.purpose,
@@ -194,10 +239,10 @@ def grant_revoke(cli: CliContext, grant_id: str) -> None:
     click.echo(f"{g.grant_id} revoked ({g.grantee})")
 
 
-def _grant_json(g: Grant) -> dict[str, object]:
+def _grant_json(g: Grant, now: datetime) -> dict[str, object]:
     out: dict[str, object] = to_jsonable(g)
     out["filter"] = g.filter.render() if g.filter else None
-    out["status"] = g.status(cli.services.clock()).value
+    out["status"] = g.status(now).value
     return out
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
-from records.access.identity import Identity
-from retention.certificate import CertificateInvalidError, load_public_key, verify_certificate
-from retention.transfer import export_bag, import_bag
 from web.cli._output import echo_json, to_jsonable
 from web.cli.app import CliContext, command_errors, main, pass_cli
 
@@ -28,7 +24,9 @@ from web.cli.app import CliContext, command_errors, main, pass_cli
 def export_bag_command(cli: CliContext, numbers: tuple[str, ...], out: Path, recipient: str | None,
                        purpose: str | None, as_json: bool) -> None:
     """Export dossiers NUMBER... as a BagIt package (ACS-12); every document is access-logged."""
-    report = export_bag(cli.services, list(numbers), out, operator=Identity.operator(cli.actor), recipient=recipient,
+    from retention.transfer import export_bag  # sqlalchemy, …: loaded when the command runs, not for --help
+
+    report = export_bag(cli.services, list(numbers), out, operator=cli.identity, recipient=recipient,
                         tz=ZoneInfo(cli.settings.timezone), now=cli.services.clock(), purpose=purpose)
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})
@@ -44,6 +42,8 @@ def export_bag_command(cli: CliContext, numbers: tuple[str, ...], out: Path, rec
 @command_errors
 def import_bag_command(cli: CliContext, bag: Path, as_json: bool) -> None:
     """Validate the BagIt package BAG and file each dossier in it through the ingest pipeline."""
+    from retention.transfer import import_bag
+
     report = import_bag(cli.services, bag, actor=cli.actor, tz=ZoneInfo(cli.settings.timezone),
                         now=cli.services.clock())
     if as_json:
@@ -70,6 +70,8 @@ def certificate() -> None:
 @command_errors
 def verify_command(cli: CliContext, path: Path, public_key: Path | None, as_json: bool) -> None:
     """Check a disposition certificate (its JSON, or its PDF with the JSON beside it) against the archive's key."""
+    from retention.certificate import CertificateInvalidError, load_public_key, verify_certificate
+
     if public_key is not None:
         key = load_public_key(public_key)
     else:

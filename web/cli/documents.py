@@ -5,7 +5,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -38,13 +37,14 @@ def add(cli: CliContext, number: str, files: tuple[Path, ...], kind: str, source
         raise InvalidRegistrationError("file", f"{missing[0]}: no such file")
     if supersedes and len(files) != 1:
         raise InvalidRegistrationError("--supersedes", "give exactly one file for a new version")
-    records = cli.services.records
+    gate = cli.services.gate
     results = []
     for path in files:
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         try:
-            doc = records.file_document(cli.actor, number, path, kind=DocumentKind(kind), media_type=media_type,
-                                        source=DocumentSource(source), supersedes_item=supersedes)
+            doc = gate.file_document(cli.identity, number, path, context=cli.context, details=cli.auth,
+                                     kind=DocumentKind(kind), media_type=media_type, source=DocumentSource(source),
+                                     supersedes_item=supersedes)
         except DuplicateDocumentError as exc:
             results.append({"path": str(path), "outcome": "duplicate", "item_number": exc.existing_item, "sha256": exc.sha256})
             if not as_json:
@@ -67,10 +67,16 @@ def add(cli: CliContext, number: str, files: tuple[Path, ...], kind: str, source
 def get(cli: CliContext, item: str, output: Path) -> None:
     """Write the original bytes of document ITEM (e.g. 2611-007-03) to a file.
 
+    A regulator (--as with credentials) receives a PDF stamped with its name, grant and purpose
+    instead, like every other way out of the archive.
+
     The bytes are authenticated while they are decrypted; the file appears only once all of
     them matched the recorded SHA-256, so a tampered blob never leaves a partial plaintext.
     """
-    info, stream = cli.services.records.retrieve_document(cli.actor, item)
+    import tempfile
+
+    copy = cli.services.gate.copy(cli.identity, item, context=cli.context, details=cli.auth)
+    info, stream = copy.document, iter(copy.stream)
     if str(output) == "-":
         # Buffered so nothing reaches the pipe before the whole object authenticated.
         data = b"".join(stream)
@@ -88,4 +94,7 @@ def get(cli: CliContext, item: str, output: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    click.echo(f"{info.item_number} → {output} ({info.size} bytes, sha256 {info.sha256[:12]}…)", err=True)
+    if copy.watermarked:
+        click.echo(f"{info.item_number} → {output} (a stamped copy for {cli.actor}, {copy.media_type})", err=True)
+    else:
+        click.echo(f"{info.item_number} → {output} ({info.size} bytes, sha256 {info.sha256[:12]}…)", err=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import tomllib
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +11,6 @@ from zoneinfo import ZoneInfo
 import click
 
 from records.errors import InvalidRegistrationError
-from records.mapping import parse_day, parse_registration
 from records.model import Channel, ComplainantType, DossierInfo, DossierState, RespondentType
 from web.cli._output import echo_json, table
 from web.cli.app import CliContext, command_errors, main, pass_cli
@@ -48,6 +46,8 @@ def _registration_options(fn: Any) -> Any:
 
 
 def _load_form(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -69,11 +69,13 @@ def _load_form(path: Path) -> dict[str, Any]:
 @command_errors
 def new(cli: CliContext, form: Path | None, as_json: bool, **flags: Any) -> None:
     """Register a complaint as a new dossier and print its archive number (ARC-3)."""
+    from records.mapping import parse_registration  # sqlalchemy: imported when a command runs, not for --help
+
     data = _load_form(form) if form else {}
     data.update({k: v for k, v in flags.items() if v not in (None, ())})
     tz = ZoneInfo(cli.settings.timezone)
     registration = parse_registration(data, tz, now=cli.services.clock())
-    info = cli.services.records.register_complaint(cli.actor, registration)
+    info = cli.services.gate.register(cli.identity, registration, context=cli.context, details=cli.auth)
     if as_json:
         echo_json(_dossier_json(cli, info))
     else:
@@ -96,7 +98,9 @@ def _dossier_json(cli: CliContext, info: DossierInfo) -> dict[str, Any]:
 @command_errors
 def show(cli: CliContext, number: str, as_of: str | None, as_json: bool) -> None:
     """Show a dossier: registration, timeline, deadlines, documents."""
-    info = cli.services.records.get_dossier(cli.actor, number)
+    from records.mapping import parse_day
+
+    info = cli.services.gate.dossier(cli.identity, number, context=cli.context, details=cli.auth)
     day = parse_day(as_of, "--as-of") if as_of else None
     if as_json:
         out = _dossier_json(cli, info)
@@ -169,11 +173,14 @@ def _retention_line(cli: CliContext, number: str) -> str:
 def list_(cli: CliContext, state: str | None, month: str | None, overdue: bool, as_of: str | None,
           limit: int | None, as_json: bool) -> None:
     """List dossiers, newest receipt first."""
+    from records.mapping import parse_day
+
     day: date | None = None
     if overdue:
         day = parse_day(as_of, "--as-of") if as_of else cli.services.today(ZoneInfo(cli.settings.timezone))
-    rows = cli.services.records.list_dossiers(
-        cli.actor, state=DossierState(state) if state else None, month=month, overdue_on=day, limit=limit)
+    rows = cli.services.gate.list_dossiers(
+        cli.identity, context=cli.context, details=cli.auth, state=DossierState(state) if state else None,
+        month=month, overdue_on=day, limit=limit)
     if as_json:
         echo_json(rows)
         return
@@ -197,7 +204,10 @@ def list_(cli: CliContext, state: str | None, month: str | None, overdue: bool, 
 @command_errors
 def advance(cli: CliContext, number: str, state: str, on: str | None, note: str | None, as_json: bool) -> None:
     """Move a dossier to its next lifecycle STATE (accepted, not_accepted, investigating, decided, …)."""
-    info = cli.services.records.advance(cli.actor, number, DossierState(state), on=parse_day(on, "--on") if on else None, note=note)
+    from records.mapping import parse_day
+
+    info = cli.services.gate.advance(cli.identity, number, DossierState(state), on=parse_day(on, "--on") if on else None,
+                                     note=note, context=cli.context, details=cli.auth)
     echo_json(_dossier_json(cli, info)) if as_json else click.echo(f"{info.archive_number} {info.state.value}")
 
 
@@ -210,7 +220,8 @@ def advance(cli: CliContext, number: str, state: str, on: str | None, note: str 
 @command_errors
 def extend(cli: CliContext, number: str, days: int, reason: str, approved_by: str) -> None:
     """Record an approved extension of the 45-day conclusion period (TL-03)."""
-    info = cli.services.records.extend_conclusion(cli.actor, number, days=days, reason=reason, approved_by=approved_by)
+    info = cli.services.gate.extend(cli.identity, number, days=days, reason=reason, approved_by=approved_by,
+                                    context=cli.context, details=cli.auth)
     conclusion = [c for c in cli.services.records.deadlines(info) if c.clock.value == "conclusion"]
     click.echo(f"{info.archive_number} conclusion due {conclusion[0].due_on if conclusion else '—'}")
 
@@ -222,5 +233,6 @@ def extend(cli: CliContext, number: str, days: int, reason: str, approved_by: st
 @command_errors
 def withdraw(cli: CliContext, number: str, reason: str) -> None:
     """Mark a dossier void (withdrawn or registered in error); its number is never reused."""
-    info = cli.services.records.advance(cli.actor, number, DossierState.VOID, note=reason)
+    info = cli.services.gate.advance(cli.identity, number, DossierState.VOID, note=reason, context=cli.context,
+                                     details=cli.auth)
     click.echo(f"{info.archive_number} void")

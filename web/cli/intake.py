@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ingest.service import IngestResult
 from records.errors import InvalidRegistrationError
 from records.model import Channel, DocumentKind, DocumentSource, Registration
 from web.cli._output import table, to_jsonable
 from web.cli.app import CliContext, command_errors, main, pass_cli
+
+if TYPE_CHECKING:  # annotations only; the ingest pipeline loads with the services
+    from ingest.service import IngestResult
 
 
 @main.command()
@@ -50,13 +52,17 @@ def ingest(cli: CliContext, paths: tuple[Path, ...], number: str | None, new_dos
     services = cli.services
     if new_dossier:
         names = ", ".join(p.name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
-        number = services.ingest.register_for_intake(cli.actor, Registration(
+        number = services.gate.register(cli.identity, Registration(
             matter=matter or f"未登记材料 / material to register: {names}",
             complainant=complainant or "未知 (to be completed)",
             received_at=cli.services.clock(), channel=Channel(channel) if channel else Channel.OTHER,
-        ))
+        ), context=cli.context, details=cli.auth).archive_number
         click.echo(f"new dossier {number}", err=True)
-    assert number is not None
+    else:
+        assert number is not None
+        # One entry for the batch: the caller may file into this dossier (its state and department).
+        services.gate.authorize_filing(cli.identity, number, context=cli.context,
+                                       details={**cli.auth, "files": str(len(paths))})
     stderr_tty = sys.stderr.isatty()
     done = [0]
 
@@ -108,7 +114,7 @@ def _flat(r: IngestResult) -> dict[str, object]:
 @command_errors
 def text(cli: CliContext, item: str, as_json: bool) -> None:
     """Print the extracted (or OCR'd) text of document ITEM."""
-    info, body, metadata = cli.services.records.document_text(cli.actor, item)
+    info, body, metadata = cli.services.gate.text(cli.identity, item, context=cli.context, details=cli.auth)
     if as_json:
         click.echo(json.dumps({"document": to_jsonable(info), "text": body, "metadata": metadata}, ensure_ascii=False, indent=2))
     else:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from retention.inventory import DEFAULT_BATCH, InventoryService
-from retention.inventory_report import write_reports
+from web.cli._lazy import LazyDefault
 from web.cli._output import Progress, echo_json
 from web.cli.app import CliContext, command_errors, main, pass_cli
+
+if TYPE_CHECKING:  # the inventory (sqlalchemy, the vault, reportlab for its PDF) loads when the command runs
+    from retention.inventory import InventoryService
 
 # Findings exist: the same code `dossier verify` uses for "verification found problems".
 EXIT_FINDINGS = 1
 
 
 def inventory_service(cli: CliContext) -> InventoryService:
+    from retention.inventory import InventoryService
+    from retention.inventory_report import write_reports
+
     settings, services = cli.settings, cli.services
     return InventoryService(
         services.uow, services.vault, services.search,
@@ -28,7 +35,7 @@ def inventory_service(cli: CliContext) -> InventoryService:
 @click.option("--resume/--restart", default=True, show_default=True,
               help="Continue the last unfinished run, or start a new one from the first object.")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
-@click.option("--checkpoint-every", type=click.IntRange(min=1), default=DEFAULT_BATCH, show_default=True,
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=LazyDefault("retention.inventory", "DEFAULT_BATCH"), show_default=True,
               metavar="N", help="Objects checked between two durable checkpoints.")
 @pass_cli
 @command_errors

@@ -7,24 +7,22 @@ command line: ``--password-env VAR`` or ``--password-file FILE``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import ssl
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from ingest.channels.imap import (
-    DONE_KEYWORD, ImapMailbox, MailboxError, MailIntake, MailResult, Security, number_pattern,
-)
 from records.errors import ConfigurationError
 from web.cli._output import to_jsonable
 from web.cli.app import CliContext, command_errors, main, pass_cli
+
+if TYPE_CHECKING:  # the IMAP client (imaplib, ssl, email) loads when `mail fetch` runs, not for --help
+    from ingest.channels.imap import ImapMailbox, MailIntake, MailResult, Security
 
 
 @main.group()
@@ -67,6 +65,10 @@ def fetch(cli: CliContext, host: str | None, port: int | None, user: str | None,
     otherwise into a new dossier (channel email). A message is marked done ($DossierFiled) only
     after it is filed, so a crash loses nothing and a re-run files nothing twice.
     """
+    import ssl
+
+    from ingest.channels.imap import DONE_KEYWORD, ImapMailbox, MailboxError, MailIntake, number_pattern
+
     if use_ssl + starttls + plain > 1:
         raise ConfigurationError("give one of --ssl, --starttls and --plain")
     host = host or _setting(cli, "host") or "127.0.0.1"
@@ -181,6 +183,8 @@ def _password(cli: CliContext, env: str | None, file: Path | None) -> str:
 
 
 def _loopback(host: str) -> bool:
+    import ipaddress
+
     if host == "localhost":
         return True
     try:

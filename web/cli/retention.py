@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from records.access.errors import UserNotFoundError
 from records.access.identity import GrantFilter, Identity
-from records.mapping import parse_day
 from records.model import DocumentKind
-from retention.model import Disposition, HoldFilter
-from retention.service import RetentionService
 from web.cli._output import echo_json, table, to_jsonable
 from web.cli.app import CliContext, command_errors, main, pass_cli
+
+if TYPE_CHECKING:  # annotations only; the retention service (sqlalchemy, …) loads with the services
+    from retention.model import Disposition, HoldFilter
+    from retention.service import RetentionService
 
 
 def _svc(cli: CliContext) -> RetentionService:
@@ -29,14 +29,13 @@ def _svc(cli: CliContext) -> RetentionService:
 
 
 def _who(cli: CliContext) -> Identity:
-    """The registered account named by --as, under its role; otherwise the console operator."""
-    try:
-        return cli.services.access.identity(cli.actor)
-    except UserNotFoundError:
-        return Identity.operator(cli.actor)
+    """The authenticated caller: an account after --as NAME signed in, else the console operator."""
+    return cli.identity
 
 
 def _day(text: str | None, option: str) -> Any:
+    from records.mapping import parse_day  # sqlalchemy: loaded when a command runs, not for --help
+
     return parse_day(text, option) if text else None
 
 
@@ -181,6 +180,8 @@ def hold() -> None:
 @command_errors
 def hold_add(cli: CliContext, number: str | None, filter_text: str | None, reason: str) -> None:
     """Place a hold on dossier NUMBER or on a saved --filter; print the hold id."""
+    from retention.model import HoldFilter
+
     f = None
     if filter_text is not None:
         g = GrantFilter.parse(filter_text)
@@ -216,6 +217,8 @@ def hold_list(cli: CliContext, include_lifted: bool, as_json: bool) -> None:
 
 
 def _filter_text(f: HoldFilter | None) -> str:
+    from retention.model import HoldFilter
+
     f = f or HoldFilter()
     return GrantFilter(f.respondents, f.categories, f.received_from, f.received_until).render()
 

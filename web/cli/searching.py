@@ -6,7 +6,6 @@ import json
 
 import click
 
-from records.access.model import AccessScope
 from search.model import SortOrder
 from web.cli._output import Progress, table
 from web.cli.app import CliContext, command_errors, main, pass_cli
@@ -27,9 +26,9 @@ def search(cli: CliContext, query: tuple[str, ...], sort: str, page: int, page_s
     Words (any order, best first), "quoted phrases", AND / OR / NOT, -word, and filters:
     number: kind: channel: category: respondent: complainant: state: received:2026-01-01..2026-06-30
     """
-    # The command line acts for the archive department itself: its scope is the whole archive.
-    result = cli.services.search.search(cli.actor, " ".join(query), AccessScope.everything(),
-                                        sort=SortOrder(sort), page=page, page_size=page_size)
+    # Scoped by the policy like any caller: the console sees the whole archive, an account what it may.
+    result = cli.services.gate.search(cli.identity, " ".join(query), context=cli.context, details=cli.auth,
+                                      sort=SortOrder(sort), page=page, page_size=page_size)
     if as_json:
         click.echo(json.dumps({
             "total": result.total, "page": page, "pages": result.pages, "facets": result.facets,

@@ -6,25 +6,28 @@ password comes from ``DOSSIER_ADMIN_PASSWORD`` or is generated and printed once.
 Uploads are filed in the background: next to gunicorn, ``serve`` starts ``--intake-workers``
 `dossier worker` processes and restarts any that dies (a killed worker's job is retried once its
 lease runs out). They stop with the server, and exit on their own if the server is killed.
+
+The search index's outbox (``search.outbox``) is drained by those workers between jobs; with
+``--intake-workers 0`` a supervised `dossier index drain --watch` process does it instead, so a
+change whose index write was lost (a killed request, an index outage) is applied within seconds.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import secrets
 import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from records.access.identity import Identity, RequestContext, Role
-from records.access.service import AccessService
-from records.settings import Settings
 from web.cli.app import CliContext, command_errors, main, pass_cli
+
+if TYPE_CHECKING:  # annotations only: the access service and settings load when a command runs
+    from records.access.service import AccessService
 
 ADMIN_PASSWORD_ENV = "DOSSIER_ADMIN_PASSWORD"
 _CONTEXT = RequestContext(user_agent="dossier-serve")
@@ -32,6 +35,8 @@ _CONTEXT = RequestContext(user_agent="dossier-serve")
 
 def ensure_first_admin(access: AccessService, actor: str, password: str | None = None) -> str | None:
     """Create account ``admin`` if the archive has no account; return the generated password (or None)."""
+    import secrets
+
     operator = Identity.operator(actor)
     if access.list_users(operator, context=_CONTEXT):
         return None
@@ -42,6 +47,8 @@ def ensure_first_admin(access: AccessService, actor: str, password: str | None =
 
 
 def default_workers() -> int:
+    import multiprocessing
+
     return min(2 * multiprocessing.cpu_count() + 1, 8)
 
 
@@ -56,6 +63,8 @@ def default_workers() -> int:
 @command_errors
 def serve(cli: CliContext, host: str, port: int, workers: int | None, timeout: int, intake_workers: int) -> None:
     """Run the web app and JSON API with gunicorn on the configured archive."""
+    from web.cli._gunicorn import Server as _Server  # gunicorn (its own module) loads only for `serve`
+
     generated = ensure_first_admin(cli.services.access, cli.actor, os.environ.get(ADMIN_PASSWORD_ENV) or None)
     if generated:
         click.echo(f"created administrator 'admin' with password: {generated}")
@@ -63,22 +72,35 @@ def serve(cli: CliContext, host: str, port: int, workers: int | None, timeout: i
     settings = cli.settings
     cli.close()  # each worker opens its own services after the fork
     intake = IntakeSupervisor(_worker_command(cli), intake_workers)
+    # Intake workers drain the index outbox in their loop; without them a drainer of its own does.
+    drainer = IntakeSupervisor(_drainer_command(cli), 0 if intake_workers else 1, label="index drainer")
     intake.start()
+    drainer.start()
     try:
         _Server(settings, {"bind": f"{host}:{port}", "workers": workers or default_workers(), "timeout": timeout,
                            "accesslog": "-", "worker_class": "sync", "proc_name": "dossier"}).run()
     finally:
+        drainer.stop()
         intake.stop()
 
 
 def _worker_command(cli: CliContext) -> list[str]:
     """`dossier worker` on the same archive (the child inherits the environment, so DOSSIER_* too)."""
+    return [*_dossier_command(cli), "worker", "--parent-pid", str(os.getpid())]
+
+
+def _drainer_command(cli: CliContext) -> list[str]:
+    """`dossier index drain --watch` on the same archive, stopping with this process."""
+    return [*_dossier_command(cli), "index", "drain", "--watch", "--parent-pid", str(os.getpid())]
+
+
+def _dossier_command(cli: CliContext) -> list[str]:
     command = [sys.executable, "-m", "web.cli"]
     if cli.data_dir is not None:
         command += ["--data-dir", str(cli.data_dir)]
     if cli.config is not None:
         command += ["--config", str(cli.config)]
-    return [*command, "worker", "--parent-pid", str(os.getpid())]
+    return command
 
 
 class IntakeSupervisor:
@@ -91,8 +113,8 @@ class IntakeSupervisor:
 
     STOP_GRACE_SECONDS = 30.0
 
-    def __init__(self, command: list[str], count: int) -> None:
-        self._command, self._count = command, count
+    def __init__(self, command: list[str], count: int, *, label: str = "intake worker") -> None:
+        self._command, self._count, self._label = command, count, label
         self._procs: list[subprocess.Popen[bytes] | None] = [None] * count
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._supervise, name="intake-supervisor", daemon=True)
@@ -114,7 +136,7 @@ class IntakeSupervisor:
                     if proc is not None:
                         lived = time.monotonic() - started[i]
                         backoff[i] = 1.0 if lived > 60 else min(backoff[i] * 2, 60.0)
-                        click.echo(f"intake worker {proc.pid} exited ({proc.returncode}); restarting in "
+                        click.echo(f"{self._label} {proc.pid} exited ({proc.returncode}); restarting in "
                                    f"{backoff[i]:g} s", err=True)
                         self._procs[i] = None
                         started[i] = time.monotonic() + backoff[i]
@@ -139,26 +161,3 @@ class IntakeSupervisor:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait(timeout=10)
-
-
-def _gunicorn_base() -> Any:
-    from gunicorn.app.base import BaseApplication
-
-    return BaseApplication
-
-
-class _Server(_gunicorn_base()):  # type: ignore[misc]
-    """gunicorn running ``create_app(settings)`` in each worker (no preload: no shared connections)."""
-
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
-        self._settings, self._options = settings, options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        from web import create_app
-
-        return create_app(self._settings)

@@ -7,7 +7,7 @@ service and renders. Upload never waits for OCR: each file is sealed into the va
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
@@ -15,12 +15,15 @@ from flask import Blueprint, Response, g, jsonify, redirect, render_template, re
 from flask_babel import get_locale
 
 from ingest.jobs import IntakeJob, read_chunks
-from records.access.identity import Action, DossierTarget, Identity, Role
+from records.access.identity import Action, Identity, Role
 from records.deadlines import ClockState
 from records.mapping import parse_registration
 from records.model import OPEN_STATES, Channel, ComplainantType, DossierState, RespondentType
 from search.model import SortOrder
-from web.auth import dossier_for, document_for, gate, identity, request_context, services, visible_dossiers, zone
+from web.auth import (
+    dossier_for, document_for, gate, identity, request_context, register_as_caller, search_as_caller, services, visible_dossiers, zone,
+)
+from web.params import month_param
 from web.ui.downloads import INLINE_TYPES, original_response
 from web.ui.labels import label
 
@@ -65,7 +68,7 @@ def dashboard() -> str:
 @bp.route("/dossiers")
 def dossiers() -> str:
     state = request.args.get("state") or None
-    month = request.args.get("month") or None
+    month = month_param()
     overdue = request.args.get("overdue") == "1"
     rows = visible_dossiers(state=DossierState(state) if state in DossierState.__members__.values() else None,
                             month=month, overdue_on=_today() if overdue else None)
@@ -92,10 +95,7 @@ def register() -> Any:
     data["anonymous"] = request.form.get("anonymous") == "on"
     data["evidence"] = [line.strip() for line in request.form.get("evidence", "").splitlines() if line.strip()]
     reg = parse_registration(data, zone(), now=services().clock())
-    gate(Action.REGISTER, DossierTarget(
-        dossier_id=None, state=DossierState.REGISTERED, department=reg.department, respondent=reg.respondent,
-        category=reg.category, received_on=reg.received_at.astimezone(zone()).date()))
-    info = services().records.register_complaint(identity().name, reg)
+    info = register_as_caller(reg)
     return redirect(url_for("ui.dossier", number=info.archive_number), code=303)
 
 
@@ -144,11 +144,8 @@ def search() -> str:
     sort = request.args.get("sort", SortOrder.RELEVANCE)
     result = None
     if q:
-        gate(Action.SEARCH, details={"q": q[:200]})
-        scope = services().access.scope(identity(), Action.SEARCH)
-        result = services().search.search(identity().name, q, scope, page=page,
-                                          sort=SortOrder(sort) if sort in SortOrder.__members__.values() else
-                                          SortOrder.RELEVANCE)
+        result = search_as_caller(q, page=page, sort=SortOrder(sort) if sort in SortOrder.__members__.values()
+                                  else SortOrder.RELEVANCE)
     return render_template("search.html", q=q, result=result, sort=sort)
 
 

@@ -8,14 +8,12 @@ through :func:`original_response` and gets the stamped copy, never the original.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 from flask import Response
 
-from records.access.identity import Action, Role
-from records.access.watermark import renders_text, stamp_lines, watermark_document
-from web.auth import identity, retrieve_original, services, zone
+from records.access.identity import Action
+from web.auth import copy_for
 
 __all__ = ["INLINE_TYPES", "content_response", "original_response"]
 
@@ -24,27 +22,15 @@ INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "imag
 
 
 def original_response(action: Action, item: str, *, inline: bool) -> Response:
-    """Authorise, log and send document ``item``'s original (inline if asked and safe to show).
+    """Authorise, log and send document ``item`` as this caller may receive it (:meth:`Gate.copy`).
 
-    A regulator always receives a stamped PDF (name, grant and purpose, time) made in memory
-    from the authenticated original; if no stamped copy can be made (a password-protected PDF,
-    a type without extracted text) they get a :class:`~records.access.watermark.WatermarkError`
-    and nothing else. Other roles receive the original bytes, streamed.
+    A regulator always receives a stamped PDF (name, grant and purpose, time); if none can be
+    made they get a :class:`~records.access.watermark.WatermarkError` and nothing else. Other
+    roles receive the original bytes, streamed, inline only for types a browser shows safely.
     """
-    original = retrieve_original(action, item)
-    doc, who = original.document, identity()
-    if who.role is not Role.REGULATOR:
-        return content_response(doc.media_type, doc.filename, original.stream,
-                                inline=inline and doc.media_type in INLINE_TYPES)
-    data = b"".join(original.stream)  # authenticated to its last byte before anything is sent
-    text = None
-    if renders_text(doc.media_type) and doc.text_chars:
-        text = services().records.document_text(who.name, doc.item_number)[1]
-    grant = next((g for g in who.grants if g.grant_id == original.decision.grant_id), None)
-    stamped, media_type = watermark_document(data, doc.media_type, stamp_lines(who, grant, services().clock(),
-                                                                               zone()), text=text)
-    name = (doc.filename.rsplit(".", 1)[0] if "." in doc.filename[1:] else doc.filename) + ".pdf"
-    return content_response(media_type, name, [stamped], inline=inline)
+    copy = copy_for(action, item)
+    shown_inline = inline and (copy.watermarked or copy.media_type in INLINE_TYPES)
+    return content_response(copy.media_type, copy.filename, copy.stream, inline=shown_inline)
 
 
 def content_response(media_type: str, filename: str, stream: Iterable[bytes], *, inline: bool) -> Response:

@@ -21,7 +21,7 @@ from flask_babel import get_locale
 from records.access.errors import AccessDeniedError
 from records.access.identity import Action
 from records.access.model import AccessScope
-from retention.reports import FORMATS, chart_rows, render, svg_bar_chart
+from retention.reports import FORMATS, HTML_CSP, chart_rows, render, svg_bar_chart
 from retention.statistics import MonthlyReport, monthly_report, parse_month
 from web.auth import gate, identity, services, zone
 from web.ui import bp
@@ -78,5 +78,7 @@ def monthly_report_file(month: str, fmt: str) -> Response:
     resp = Response(data, mimetype=FORMATS[fmt].media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="monthly-{month}.{fmt}"' if fmt != "html" else \
         f'inline; filename="monthly-{month}.html"'
+    if fmt == "html":
+        resp.headers["Content-Security-Policy"] = HTML_CSP  # its own inline stylesheet, by hash; no script
     return resp
 

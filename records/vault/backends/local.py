@@ -25,6 +25,7 @@ from typing import ClassVar
 
 from records.vault.errors import BlobExistsError, BlobNotFoundError, StorageUnavailableError
 from records.vault.interfaces import BlobInfo, BlobKey, BlobStore
+from records.durable import fsync_dir
 
 __all__ = ["LocalBlobStore"]
 
@@ -88,7 +89,7 @@ class LocalBlobStore:
                     # file's fsync, which on journalling filesystems has usually committed them
                     # already, so these cost little.
                     for d in created:
-                        _fsync_dir(d.parent)
+                        fsync_dir(d.parent)
                 except OSError as exc:
                     raise self._unavailable(exc) from exc
             try:
@@ -103,7 +104,7 @@ class LocalBlobStore:
             except FileNotFoundError:
                 pass
         try:
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         except OSError as exc:
             raise self._unavailable(exc) from exc
         return BlobInfo(key=key, size=size)
@@ -133,7 +134,7 @@ class LocalBlobStore:
         except OSError as exc:
             raise self._unavailable(exc) from exc
         try:
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except OSError as exc:
             raise self._unavailable(exc) from exc
 
@@ -234,12 +235,6 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
         sync_file_range(fd, offset, length, getattr(os, "SYNC_FILE_RANGE_WRITE"))
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _: type[BlobStore] = LocalBlobStore

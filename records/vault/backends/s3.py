@@ -18,13 +18,16 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import botocore.exceptions
-from botocore.client import BaseClient
 
 from records.vault.errors import BlobExistsError, BlobNotFoundError, StorageUnavailableError
 from records.vault.interfaces import BlobInfo, BlobKey, BlobStore
+
+if TYPE_CHECKING:  # stubs only (types-boto3[s3], in the test extra); nothing imported at run time
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import CompletedPartTypeDef
 
 __all__ = ["S3BlobStore"]
 
@@ -47,7 +50,7 @@ class S3BlobStore:
 
     name: ClassVar[str] = "s3"
 
-    def __init__(self, bucket: str, prefix: str, client: BaseClient, *, part_size: int = DEFAULT_PART_SIZE) -> None:
+    def __init__(self, bucket: str, prefix: str, client: S3Client, *, part_size: int = DEFAULT_PART_SIZE) -> None:
         if part_size < _MIN_PART_SIZE:
             raise ValueError(f"part_size must be at least {_MIN_PART_SIZE} bytes")
         self._bucket = bucket
@@ -131,7 +134,7 @@ class S3BlobStore:
                 Bucket=self._bucket, Key=name, ChecksumAlgorithm="SHA256")["UploadId"]
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             self._fail(exc, key)
-        parts: list[dict[str, Any]] = []
+        parts: list[CompletedPartTypeDef] = []
         digests: list[bytes] = []
         size = 0
         try:

@@ -13,14 +13,16 @@ checks the blob really belongs to that key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar, NoReturn
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 import botocore.exceptions
-from botocore.client import BaseClient
 
 from records.errors import ConfigurationError
 from records.vault.errors import KeyNotFoundError, KeyUnavailableError, WrongKeyError
 from records.vault.interfaces import KeyProvider, WrappedKey
+
+if TYPE_CHECKING:  # stubs only (types-boto3[kms], in the test extra); nothing imported at run time
+    from types_boto3_kms import KMSClient
 
 __all__ = ["AwsKmsKeyProvider"]
 
@@ -42,7 +44,7 @@ class AwsKmsKeyProvider:
     name: ClassVar[str] = "awskms"
 
     def __init__(self, key_id: str, *, region: str = "us-east-1", endpoint_url: str | None = None,
-                 client: BaseClient | None = None) -> None:
+                 client: KMSClient | None = None) -> None:
         if client is None:
             import boto3
 

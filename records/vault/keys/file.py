@@ -36,6 +36,7 @@ from records.errors import ConfigurationError
 from records.vault.envelope import canonical_context
 from records.vault.errors import KeyNotFoundError, KeyUnavailableError, WrongKeyError
 from records.vault.interfaces import KeyProvider, WrappedKey
+from records.durable import fsync_dir, write_atomic
 
 __all__ = ["FileKeyProvider", "create_key_file"]
 
@@ -62,12 +63,6 @@ def _encode(current: str, keys: Mapping[str, bytes]) -> bytes:
     return (json.dumps(body, indent=2) + "\n").encode("utf-8")
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def create_key_file(path: Path) -> str:
@@ -97,7 +92,7 @@ def create_key_file(path: Path) -> str:
             f.write(_encode(key_id, {key_id: key}))
             f.flush()
             os.fsync(f.fileno())
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except OSError as exc:
         path.unlink(missing_ok=True)
         raise KeyUnavailableError("file", f"cannot write {path}: {exc.strerror}") from exc
@@ -160,17 +155,9 @@ class FileKeyProvider:
             key = os.urandom(_MASTER_KEY_SIZE)
             key_id = _key_id(key)
             keys = {**ring.keys, key_id: key}
-            tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
             try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(_encode(key_id, keys))
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, self._path)
-                os.fsync(dir_fd)
+                write_atomic(self._path, _encode(key_id, keys), mode=0o600)
             except OSError as exc:
-                tmp.unlink(missing_ok=True)
                 raise KeyUnavailableError(self.name, f"cannot write {self._path}: {exc.strerror}") from exc
         finally:
             os.close(dir_fd)  # also releases the lock

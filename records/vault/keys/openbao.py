@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, Protocol, cast
 
 import hvac
 import hvac.exceptions
@@ -35,6 +35,22 @@ __all__ = ["OpenBaoKeyProvider"]
 
 _KEY_TYPE = "aes256-gcm96"
 _CIPHERTEXT = re.compile(r"^vault:v(\d+):")
+
+
+class _Transit(Protocol):
+    """The calls this module makes on ``hvac``'s transit engine, typed.
+
+    types-hvac leaves these methods unannotated; hvac's ``Transit`` satisfies this structurally.
+    With hvac's default JSON adapter the calls that answer with a body return its parsed JSON.
+    """
+
+    def create_key(self, name: str, *, key_type: str, mount_point: str) -> object: ...
+    def read_key(self, name: str, *, mount_point: str) -> dict[str, Any]: ...
+    def rotate_key(self, name: str, *, mount_point: str) -> object: ...
+    def encrypt_data(self, name: str, *, plaintext: str, associated_data: str,
+                     mount_point: str) -> dict[str, Any]: ...
+    def decrypt_data(self, name: str, *, ciphertext: str, associated_data: str,
+                     mount_point: str) -> dict[str, Any]: ...
 
 
 class OpenBaoKeyProvider:
@@ -55,7 +71,9 @@ class OpenBaoKeyProvider:
         self._mount = mount
         self._key = key_name
         self._prefix = f"openbao:{key_name}:"
-        self._client = hvac.Client(url=url, token=token, timeout=timeout)
+        # types-hvac declares ``timeout: int``, but hvac hands it unchanged to requests, which
+        # takes a float number of seconds; the cast only quiets the too-narrow stub.
+        self._client = hvac.Client(url=url, token=token, timeout=cast(int, timeout))
         try:
             self._current = self._ensure_key()
         except BaseException:
@@ -69,7 +87,7 @@ class OpenBaoKeyProvider:
 
     def wrap(self, data_key: bytes | bytearray, *, context: Mapping[str, str]) -> WrappedKey:
         try:
-            reply = self._client.secrets.transit.encrypt_data(
+            reply = self._transit.encrypt_data(
                 self._key, plaintext=base64.b64encode(data_key).decode("ascii"),
                 associated_data=_ad(context), mount_point=self._mount,
             )
@@ -90,7 +108,7 @@ class OpenBaoKeyProvider:
         if self._key_id_of(ciphertext, strict=False) != wrapped.key_id:
             raise WrongKeyError(wrapped.key_id, self.name)
         try:
-            reply = self._client.secrets.transit.decrypt_data(
+            reply = self._transit.decrypt_data(
                 self._key, ciphertext=ciphertext, associated_data=_ad(context), mount_point=self._mount,
             )
         except (hvac.exceptions.VaultError, requests.RequestException) as exc:
@@ -102,7 +120,7 @@ class OpenBaoKeyProvider:
 
     def rotate(self) -> str:
         try:
-            self._client.secrets.transit.rotate_key(self._key, mount_point=self._mount)
+            self._transit.rotate_key(self._key, mount_point=self._mount)
             self._current = self._read_current()
         except (hvac.exceptions.VaultError, requests.RequestException) as exc:
             self._fail(exc, None)
@@ -112,8 +130,12 @@ class OpenBaoKeyProvider:
         self._client.adapter.close()
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def _transit(self) -> _Transit:
+        return self._client.secrets.transit
+
     def _ensure_key(self) -> str:
-        transit = self._client.secrets.transit
+        transit = self._transit
         try:
             try:
                 return self._read_current()
@@ -130,7 +152,7 @@ class OpenBaoKeyProvider:
             self._fail(exc, None)
 
     def _read_current(self) -> str:
-        data: dict[str, Any] = self._client.secrets.transit.read_key(self._key, mount_point=self._mount)["data"]
+        data: dict[str, Any] = self._transit.read_key(self._key, mount_point=self._mount)["data"]
         if data.get("type") != _KEY_TYPE:
             raise KeyUnavailableError(
                 self.name, f"transit key {self._key!r} is type {data.get('type')!r}; it must be {_KEY_TYPE}")

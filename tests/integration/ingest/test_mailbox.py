@@ -95,7 +95,7 @@ _DOSSIER = "import web.cli.mail; from web.cli import main; main(prog_name='dossi
 def fetch_cli(archive: Settings, dovecot: DovecotServer, folder: str, *extra: str, tls: str = "--plain") -> Run:
     """`dossier mail fetch --json` in its own process, as an operator or a timer would run it."""
     proc = subprocess.run(
-        [sys.executable, "-c", _DOSSIER, "--data-dir", str(archive.data_dir), "--as", "mail-test", "mail", "fetch",
+        [sys.executable, "-c", _DOSSIER, "--data-dir", str(archive.data_dir), "mail", "fetch",
          "--host", dovecot.host, "--port", str(dovecot.port), "--user", dovecot.user,
          "--password-env", PASSWORD_ENV, "--folder", folder, "--json", tls, *extra],
         cwd=REPO, env={**os.environ, PASSWORD_ENV: dovecot.password}, capture_output=True, text=True, timeout=180,

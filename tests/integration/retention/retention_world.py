@@ -11,6 +11,7 @@ from web.bootstrap import Services
 
 ROOT = Identity.operator("cli:root")
 ARCHIVIST, OTHER_ARCHIVIST, MANAGER, HANDLER = "王档案", "赵档案", "李主任", "张经办"
+PASSWORD = "correct horse 1"  # every person's; the console's --as needs it (--password-stdin)
 
 # Lifecycle step → the document filed for it (ARC-2 materials).
 MATERIALS = ((None, DocumentKind.COMPLAINT_LETTER), (DossierState.ACCEPTED, DocumentKind.ACCEPTANCE_NOTICE),
@@ -19,10 +20,10 @@ MATERIALS = ((None, DocumentKind.COMPLAINT_LETTER), (DossierState.ACCEPTED, Docu
 
 
 def people(svc: Services) -> None:
-    svc.access.add_user(ROOT, ARCHIVIST, Role.ARCHIVIST)
-    svc.access.add_user(ROOT, OTHER_ARCHIVIST, Role.ARCHIVIST)
-    svc.access.add_user(ROOT, MANAGER, Role.MANAGER)
-    svc.access.add_user(ROOT, HANDLER, Role.HANDLER, departments=["法援科"])
+    svc.access.add_user(ROOT, ARCHIVIST, Role.ARCHIVIST, password=PASSWORD)
+    svc.access.add_user(ROOT, OTHER_ARCHIVIST, Role.ARCHIVIST, password=PASSWORD)
+    svc.access.add_user(ROOT, MANAGER, Role.MANAGER, password=PASSWORD)
+    svc.access.add_user(ROOT, HANDLER, Role.HANDLER, departments=["法援科"], password=PASSWORD)
 
 
 def closed_dossier(svc: Services, word: str, *, skip: DocumentKind | None = None, **reg: object) -> tuple[str, list[str]]:

@@ -62,7 +62,7 @@ def archive(settings: Settings) -> Iterator[tuple[Settings, Services, list[str]]
 
 
 def cli(settings: Settings, *args: str) -> Any:
-    return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "--as", "archivist", *args])
+    return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), *args])
 
 
 def exports_logged(svc: Services) -> list[Any]:

@@ -71,7 +71,7 @@ def archive(request: pytest.FixtureRequest, make_settings: Callable[..., Setting
 
 
 def invoke(settings: Settings, *args: str) -> Any:
-    return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "--as", "auditor", *args])
+    return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), *args])
 
 
 def _object(a: Archive, item: str, kind: ObjectKind) -> StoredObjectRow:

@@ -32,7 +32,7 @@ CHECKPOINT_EVERY = 8
 
 def dossier(data_dir: Path, *args: str) -> list[str]:
     # The installed console script, so the child is exactly what an operator runs.
-    return [str(Path(sys.executable).with_name("dossier")), "--data-dir", str(data_dir), "--as", "auditor", *args]
+    return [str(Path(sys.executable).with_name("dossier")), "--data-dir", str(data_dir), *args]
 
 
 def child_env() -> dict[str, str]:

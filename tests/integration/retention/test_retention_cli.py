@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from records.model import DocumentKind
 from records.settings import Settings
-from tests.integration.retention.retention_world import ARCHIVIST, MANAGER, closed_dossier, people
+from tests.integration.retention.retention_world import ARCHIVIST, MANAGER, PASSWORD, closed_dossier, people
 from web.bootstrap import build_services, init_archive
 from web.cli import main
 
@@ -33,8 +33,11 @@ def test_the_command_line_walks_a_dossier_from_seal_to_certificate(make_settings
     incomplete, _ = closed_dossier(svc, "clipart", received_at=when, skip=DocumentKind.DECISION)
     svc.close()
 
-    def run(*args: str, who: str = "cli:operator") -> Any:
-        return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "--as", who, *args])
+    def run(*args: str, who: str | None = None, password: str = PASSWORD) -> Any:
+        """As the console operator, or as account ``who`` signed in with its password."""
+        sign_in = ["--as", who, "--password-stdin"] if who else []
+        return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), *sign_in, *args],
+                                  input=password + "\n" if who else None)
 
     refused = run("seal", incomplete)
     assert refused.exit_code == 5 and "decision" in refused.output
@@ -56,7 +59,10 @@ def test_the_command_line_walks_a_dossier_from_seal_to_certificate(make_settings
     assert review.exit_code == 0, review.output
     disposition_id = json.loads(review.output)["disposition_id"]
     assert run("dispose", "approve", disposition_id, who=ARCHIVIST).exit_code == 11  # same person
-    assert run("dispose", "approve", disposition_id, who="nobody").exit_code == 11  # not a registered manager
+    assert run("dispose", "approve", disposition_id, who="nobody").exit_code == 10  # no such account: no sign-in
+    assert run("dispose", "approve", disposition_id, who=MANAGER, password="wrong").exit_code == 10
+    assert run("dispose", "approve", disposition_id, who=MANAGER, password="").exit_code == 10
+    assert run("dispose", "approve", disposition_id).exit_code == 11  # the console is no manager account
     assert run("dispose", "approve", disposition_id, who=MANAGER).exit_code == 0
     done = run("dispose", "run", "--json")
     assert done.exit_code == 0, done.output

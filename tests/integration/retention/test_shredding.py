@@ -92,7 +92,7 @@ def objects_of(svc: Services, number: str) -> list[StoredObjectRow]:
 
 
 def cli(settings: Settings, *args: str) -> Any:
-    return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "--as", "archivist", *args])
+    return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), *args])
 
 
 APPROVALS = [Approval("档案员", "archivist", datetime(2026, 11, 3, 1, tzinfo=timezone.utc), "review"),
@@ -147,12 +147,13 @@ def test_destroyed_documents_cannot_be_recovered_from_store_index_or_catalogue(a
     assert "R-10Y" in (info.transitions[-1].note or "") and "d-0001" in (info.transitions[-1].note or "")
     assert [d.item_number for d in info.documents] == doomed_items
     assert all(d.filename == d.item_number and len(d.sha256) == 64 for d in info.documents)
-    # The command line refuses clearly.
+    # The command line refuses clearly, through the same policy as the web (a disposed dossier's
+    # documents are destroyed: refused in its state, exit 11, and logged).
     got = cli(settings, "get", doomed_items[0], "-o", str(settings.data_dir / "out.bin"))
-    assert got.exit_code == 3 and "destroyed" in got.output
+    assert got.exit_code == 11 and "destroyed" in got.output
     assert not (settings.data_dir / "out.bin").exists()
     text = cli(settings, "text", doomed_items[1])
-    assert text.exit_code == 3
+    assert text.exit_code == 11 and "destroyed" in text.output
     shown = cli(settings, "show", doomed, "--json")  # the tombstone stays visible, without personal data
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["state"] == "disposed" and "张三" not in shown.stdout

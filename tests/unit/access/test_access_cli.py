@@ -22,7 +22,7 @@ def archive(settings: Settings) -> Path:
 
 
 def run(archive: Path, *args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(archive), "--as", "档案员", *args], input=input)
+    return CliRunner().invoke(main, ["--data-dir", str(archive), *args], input=input)
 
 
 def _log(archive: Path) -> list[dict[str, object]]:
@@ -96,7 +96,7 @@ def test_audit_verify_passes_then_names_the_tampered_entry(archive: Path) -> Non
 def test_audit_export_by_dates_and_checkpoint(archive: Path) -> None:
     run(archive, "user", "add", "aud", "--role", "auditor")
     entries = _log(archive)
-    assert entries[0]["seq"] == 1 and entries[0]["actor"] == "档案员" and entries[0]["role"] == "console"
+    assert entries[0]["seq"] == 1 and entries[0]["actor"].startswith("console:") and entries[0]["role"] == "console"
     assert {"prev_hash", "entry_hash", "at", "ip", "user_agent", "outcome", "grant_id", "purpose"} <= set(entries[0])
     past = run(archive, "audit", "export", "--from", "2000-01-01", "--to", "2000-12-31", "--json")
     assert json.loads(past.stdout) == []

@@ -52,7 +52,8 @@ def test_refused_view_leaves_exactly_one_refusal_entry(services: Services, acces
     assert len(after) == before + 1
     e = after[-1].event
     assert (e.outcome, e.actor, e.role, e.action, e.object_ref) == (Outcome.REFUSED, "li", "handler", "view_text", other.ref)
-    assert (e.ip, e.user_agent, e.purpose) == ("10.0.0.7", "Mozilla/5.0 test", WEB.purpose)
+    # The caller's stated purpose is a note; an entry's purpose is only ever a grant's (ACS-04).
+    assert (e.ip, e.user_agent, e.purpose, e.details.get("note")) == ("10.0.0.7", "Mozilla/5.0 test", None, WEB.purpose)
     assert err.value.reason == e.reason and "二部" in e.reason
 
 
