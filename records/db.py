@@ -1,4 +1,4 @@
-"""Catalogue engine, schema migrations and the unit of work.
+"""Catalogue engine and the unit of work (the schema and its migrations live in the top-level `migrations` package).
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a commit is on disk before it returns, so an
 accepted upload is durable before success is reported) — except that transactions that only
@@ -31,18 +31,12 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.errors import ConfigurationError
 
-_MIGRATIONS = Path(__file__).with_name("migrations")
 _READONLY = "dossier_readonly"
 _LOG_ONLY = "dossier_log_only"
 _LOCK_PATIENCE = 30.0  # seconds to queue on the writer lock before leaving it to SQLite's busy timeout
@@ -82,27 +76,6 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("postgresql"):
         return create_engine(url, echo=echo, pool_pre_ping=True)
     raise ConfigurationError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql+psycopg://")
-
-
-def _alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    cfg.attributes["engine"] = engine
-    return cfg
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the catalogue schema to the newest revision (idempotent)."""
-    command.upgrade(_alembic_config(engine), "head")
-
-
-def schema_is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
-    try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision() == head
-    except OperationalError:
-        return False
 
 
 def _sqlite_file(engine: Engine) -> Path | None:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from records.workdays import ChinaWorkingCalendar, profiles_from_settings
-from records.db import UnitOfWork, make_engine, migrate, schema_is_current
+from migrations import migrate, schema_is_current
+from records.db import UnitOfWork, make_engine
 from records.clock import Clock, system_clock
 from records.errors import ConfigurationError
 from records.numbering import NumberingScheme

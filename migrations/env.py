@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from records.db.migrate (or alembic.ini's URL)."""
+"""Alembic environment: the engine comes from migrations.migrate (or alembic.ini's URL)."""
 
 from __future__ import annotations
 
