@@ -2,7 +2,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/web.py [--requests 300] [--concurrency 4] [--workers 4] [--rounds 1] [--json]
+    .venv/bin/python benchmarks/web.py [--requests 300] [--concurrency 4] [--workers 4] [--rounds 1]
+                                       [--checkpoint-seconds S] [--json]
 
 A temporary embedded archive (SQLite catalogue, local vault, FTS5 index) is seeded with an
 archivist, an API token and one dossier holding a text complaint (indexed, so search finds it)
@@ -157,10 +158,13 @@ def free_port() -> int:
 class Server:
     """gunicorn on 127.0.0.1 in its own process group; killed on exit."""
 
-    def __init__(self, tmp: Path, data_dir: Path, *, noop: bool, workers: int) -> None:
+    def __init__(self, tmp: Path, data_dir: Path, *, noop: bool, workers: int,
+                 checkpoint_seconds: float | None = None) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
         env.update(DOSSIER_DATA_DIR=str(data_dir), PYTHONPATH=os.pathsep.join([str(tmp), str(ROOT)]))
+        if checkpoint_seconds is not None:
+            env["DOSSIER_ACCESS__CHECKPOINT_SECONDS"] = str(checkpoint_seconds)
         if noop:
             env[NOOP_ENV] = "1"
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -267,6 +271,9 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=120.0, help="seconds per endpoint and mode at most")
     ap.add_argument("--rounds", type=int, default=1, help="logged/no-op rounds, interleaved; ratios of median p95s")
     ap.add_argument("--keep", action="store_true", help="keep the temporary archive (path on stderr)")
+    ap.add_argument("--checkpoint-seconds", type=float, default=None,
+                    help="sign a checkpoint once the last is this old (default: the archive's 60 s; a tiny "
+                         "value such as 0.001 signs at nearly every entry: the cost of a zero tamper window)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -285,7 +292,8 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             # Alternate which mode goes first, so a machine getting busier or quieter favours neither.
             for mode in ("logged", "noop") if round_ % 2 else ("noop", "logged"):
-                server = Server(tmp, data_dir, noop=mode == "noop", workers=args.workers)
+                server = Server(tmp, data_dir, noop=mode == "noop", workers=args.workers,
+                                checkpoint_seconds=args.checkpoint_seconds)
                 try:
                     server.wait_ready()
                     for name, path, size in endpoints:

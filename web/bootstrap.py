@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from records.workdays import ChinaWorkingCalendar, profiles_from_settings
 from migrations import migrate, schema_is_current
 from records.db import UnitOfWork, make_engine
+from records.durable import fsync_dir, write_atomic
 from records.clock import Clock, system_clock
 from records.errors import ConfigurationError
 from records.numbering import NumberingScheme
@@ -245,6 +246,7 @@ def _search_key(settings: Settings, vault: Vault) -> bytes:
             pass
         finally:
             tmp.unlink()
+        fsync_dir(path.parent)  # the published name survives a crash
     data = json.loads(path.read_text())
     return vault.keys.unwrap(WrappedKey(data["key_id"], base64.b64decode(data["ciphertext"])), context=_SEARCH_KEY_CONTEXT)
 
@@ -255,15 +257,17 @@ def rewrap_search_key(settings: Settings, vault: Vault) -> None:
     if not path.exists():
         return
     key = _search_key(settings, vault)
-    tmp = path.with_suffix(".tmp")
-    _write_wrapped_key(tmp, vault.keys.wrap(key, context=_SEARCH_KEY_CONTEXT))
-    os.replace(tmp, path)
+    write_atomic(path, _wrapped_key_json(vault.keys.wrap(key, context=_SEARCH_KEY_CONTEXT)), mode=0o600)
+
+
+def _wrapped_key_json(wrapped: WrappedKey) -> bytes:
+    return json.dumps({"key_id": wrapped.key_id, "ciphertext": base64.b64encode(wrapped.ciphertext).decode()}).encode()
 
 
 def _write_wrapped_key(path: Path, wrapped: WrappedKey) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"key_id": wrapped.key_id, "ciphertext": base64.b64encode(wrapped.ciphertext).decode()}, f)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(_wrapped_key_json(wrapped))
         f.flush()
         os.fsync(f.fileno())
 

@@ -29,7 +29,6 @@ where that residual leak matters.
 from __future__ import annotations
 
 import heapq
-import os
 import sqlite3
 import threading
 import uuid
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from records.access.model import AccessScope
+from records.durable import write_atomic
 from search.analysis import ANALYSER_VERSION, normalize_keyword
 from search.backends._fts5_schema import SCHEMA, FacetKeys, fts_columns
 from search.backends._fts5_sql import filter_clause, match_expression, scope_clause
@@ -128,10 +128,8 @@ class Fts5SearchIndex:
         return name
 
     def _swap_in(self, name: str) -> None:
-        tmp = self._dir / f"CURRENT.{uuid.uuid4().hex[:8]}"
-        tmp.write_text(name + "\n")
         old = (self._dir / "CURRENT").read_text().strip() if (self._dir / "CURRENT").exists() else None
-        os.replace(tmp, self._dir / "CURRENT")
+        write_atomic(self._dir / "CURRENT", (name + "\n").encode(), mode=0o600)
         if old and old != name:
             # Readers that still hold the old file keep working on POSIX until they reopen.
             for suffix in ("", "-wal", "-shm"):

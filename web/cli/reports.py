@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -55,18 +54,11 @@ def monthly(cli: CliContext, month: str, fmt: str, output: Path | None, lang: st
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory, so a reader never sees half a report."""
-    import tempfile
+    """Write so a reader never sees half a report (``records.durable.write_atomic``)."""
+    from records.durable import write_atomic
 
     path = path.expanduser()
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        write_atomic(path, data, mode=0o600)
     except OSError as exc:
         raise InvalidRegistrationError("--output", f"cannot write {path}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
