@@ -38,8 +38,9 @@ from records.access.watermark import renders_text, stamp_lines, watermark_docume
 from records.clock import Clock
 from records.errors import DocumentNotFoundError, DossierNotFoundError
 from records.model import DocumentInfo, DossierInfo, DossierState, Registration
+from records.service import RecordsService
 
-__all__ = ["Copy", "Gate", "Original", "Records", "Searcher", "dossier_of_item"]
+__all__ = ["Copy", "Gate", "Original", "Searcher", "dossier_of_item"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -51,21 +52,6 @@ class Searcher(Protocol):
 
     def search(self, actor: str, text: str, scope: AccessScope, *, sort: Any = ..., page: int = 1,
                page_size: int = 20) -> Any: ...
-
-
-class Records(Protocol):
-    """What the gate needs of the archive core (``records.service.RecordsService``)."""
-
-    def get_dossier(self, actor: str, ref: str) -> DossierInfo: ...
-    def get_document(self, actor: str, item: str) -> DocumentInfo: ...
-    def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]: ...
-    def document_text(self, actor: str, item: str) -> tuple[DocumentInfo, str, dict[str, str]]: ...
-    def list_dossiers(self, actor: str, **filters: Any) -> list[Any]: ...
-    def register_complaint(self, actor: str, registration: Registration) -> DossierInfo: ...
-    def file_document(self, actor: str, ref: str, source_path: Path | bytes, **kwargs: Any) -> DocumentInfo: ...
-    def advance(self, actor: str, ref: str, to: DossierState, *, on: date | None = None,
-                note: str | None = None) -> DossierInfo: ...
-    def extend_conclusion(self, actor: str, ref: str, *, days: int, reason: str, approved_by: str) -> DossierInfo: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +87,7 @@ class Gate:
         clock: the archive's clock (the time printed on a regulator's stamp).
     """
 
-    def __init__(self, access: AccessService, records: Records, searcher: Searcher, *, tz: ZoneInfo,
+    def __init__(self, access: AccessService, records: RecordsService, searcher: Searcher, *, tz: ZoneInfo,
                  clock: Clock) -> None:
         self._access, self._records, self._searcher = access, records, searcher
         self._tz, self._clock = tz, clock
@@ -164,9 +150,9 @@ class Gate:
         text = None
         if renders_text(doc.media_type) and doc.text_chars:
             text = self._records.document_text(who.name, doc.item_number)[1]
-        fresh = self._access.identity(who.name)  # its grants as of now, to name the one that allowed
-        grant = next((g for g in fresh.grants if g.grant_id == original.decision.grant_id), None)
-        stamped, media_type = watermark_document(data, doc.media_type, stamp_lines(fresh, grant, self._clock(), self._tz),
+        # The decision names the grant that allowed; the caller's identity carries its grants.
+        grant = next((g for g in who.grants if g.grant_id == original.decision.grant_id), None)
+        stamped, media_type = watermark_document(data, doc.media_type, stamp_lines(who, grant, self._clock(), self._tz),
                                                  text=text)
         name = (doc.filename.rsplit(".", 1)[0] if "." in doc.filename[1:] else doc.filename) + ".pdf"
         return Copy(original.dossier, doc, media_type, name, [stamped], watermarked=True)
