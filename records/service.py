@@ -7,7 +7,7 @@ keep the vault honest (verify, key rotation). Every method takes the acting user
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 import logging
@@ -150,8 +150,14 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
     def list_dossiers(
         self, actor: str, *, state: DossierState | None = None, month: str | None = None,
         overdue_on: date | None = None, limit: int | None = None,
+        visible: Callable[[DossierInfo], bool] | None = None,
     ) -> list[DossierSummary]:
-        """Dossiers, newest first; ``month`` (YYYY-MM) filters by receipt month in archive time."""
+        """Dossiers, newest first; ``month`` (YYYY-MM) filters by receipt month in archive time.
+
+        ``visible`` keeps only the dossiers a caller's scope covers (the gate passes the policy's
+        ``matches``). It is asked here, on the rows already loaded, so a scoped listing costs one
+        query rather than one per dossier, and ``limit`` counts only what the caller may see.
+        """
         with self._uow.read() as s:
             q = select(DossierRow).options(
                 selectinload(DossierRow.transitions), selectinload(DossierRow.extensions)
@@ -167,6 +173,8 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
             out: list[DossierSummary] = []
             for row in s.scalars(q):
                 info = self._info(row, with_documents=False)
+                if visible is not None and not visible(info):
+                    continue
                 # Overdue = a time limit that has passed with its step still not taken (TL-36 催办).
                 late = any(c.state is ClockState.OVERDUE for c in self.deadlines(info, overdue_on or self._clock().astimezone(self._tz).date()))
                 if overdue_on is not None and not late:

@@ -163,13 +163,12 @@ class Gate:
         shown = {k: str(v) for k, v in filters.items() if v is not None}
         self._access.enforce(who, Action.LIST_DOSSIERS, None, context=context, details={**(details or {}), **shown})
         scope = self._access.scope(who, Action.LIST_DOSSIERS)
-        rows = self._records.list_dossiers(who.name, **filters)
-        if scope == AccessScope.everything():
-            return list(rows)
         if scope.is_empty:
             return []
-        return [r for r in rows
-                if matches(scope, target_of(self._records.get_dossier(who.name, r.archive_number), self._tz))]
+        if scope == AccessScope.everything():
+            return list(self._records.list_dossiers(who.name, **filters))
+        return list(self._records.list_dossiers(
+            who.name, visible=lambda info: matches(scope, target_of(info, self._tz)), **filters))
 
     def search(self, who: Identity, text: str, *, context: RequestContext = _NO_CONTEXT, grant_id: str | None = None,
                details: Mapping[str, str] | None = None, **options: Any) -> Any:
