@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -80,38 +81,92 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def openbao() -> Iterator[OpenBaoServer]:
-    """A real OpenBao dev server for the session (url + root token)."""
-    bao = _bao_binary()
-    root = Path(tempfile.mkdtemp(prefix="dossier-bao-"))
-    port = _free_port_pair()
-    env = {**os.environ, "HOME": str(root), "BAO_ADDR": f"http://127.0.0.1:{port}"}
-    env.pop("VAULT_TOKEN", None)
-    env.pop("BAO_TOKEN", None)
-    log = root / "bao.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [str(bao), "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}",
-             f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root, env=env,
-            start_new_session=True,
-        )
-    server = OpenBaoServer(url=f"http://127.0.0.1:{port}", token=ROOT_TOKEN)
-    try:
+class OpenBaoProcess:
+    """One OpenBao dev server a test may pause, stop and start again (outage tests).
+
+    ``pause``/``resume`` (SIGSTOP/SIGCONT) keep its state: a key service that hangs, then
+    answers again. ``stop`` then ``start`` is a dev server restarted *empty* on the same
+    address: what a wiped or mis-pointed key service looks like to the archive.
+    """
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root, self.port = root, port
+        self.server = OpenBaoServer(url=f"http://127.0.0.1:{port}", token=ROOT_TOKEN)
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> None:
+        bao = _bao_binary()
+        env = {**os.environ, "HOME": str(self.root), "BAO_ADDR": self.url}
+        env.pop("VAULT_TOKEN", None)
+        env.pop("BAO_TOKEN", None)
+        log = self.root / "bao.log"
+        with open(log, "ab") as out:
+            self._proc = subprocess.Popen(
+                [str(bao), "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}",
+                 f"-dev-listen-address=127.0.0.1:{self.port}", "-dev-no-store-token"],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root, env=env,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
-        while not _healthy(server.url):
-            if proc.poll() is not None:
-                pytest.fail(f"OpenBao exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+        while not _healthy(self.url):
+            if self._proc.poll() is not None:
+                pytest.fail(f"OpenBao exited with {self._proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
             if time.monotonic() > deadline:
                 pytest.fail(f"OpenBao did not become healthy within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
             time.sleep(0.2)
-        yield server
-    finally:
+
+    def pause(self) -> None:
+        assert self._proc is not None
+        os.kill(self._proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._proc is not None
+        os.kill(self._proc.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.kill(proc.pid, signal.SIGCONT)  # a paused server cannot act on SIGTERM
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        deadline = time.monotonic() + 10  # the port is free again before anyone starts on it
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) != 0:
+                    return
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def openbao_process() -> Iterator[OpenBaoProcess]:
+    """A dev server of this test's own, started; it may pause, stop and restart it."""
+    root = Path(tempfile.mkdtemp(prefix="dossier-bao-"))
+    process = OpenBaoProcess(root, _free_port_pair())
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def openbao() -> Iterator[OpenBaoServer]:
+    """A real OpenBao dev server for the session (url + root token)."""
+    root = Path(tempfile.mkdtemp(prefix="dossier-bao-"))
+    process = OpenBaoProcess(root, _free_port_pair())
+    try:
+        process.start()
+        yield process.server
+    finally:
+        process.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,9 +126,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def _start(java: str, root: Path) -> tuple[OpenSearchNode, subprocess.Popen[bytes]] | str:
-    """Start a node and wait for it; the node, or why it failed (the log's tail)."""
-    port = _free_port()
+def _start(java: str, root: Path, port: int | None = None) -> tuple[OpenSearchNode, subprocess.Popen[bytes]] | str:
+    """Start a node (on ``port``, with its data if it ran there before) and wait for it; the node, or why it failed."""
+    port = port or _free_port()
     data_dir = root / f"node-{port}"
     # The node exits by itself if this process dies without running the fixture's teardown.
     env = {**os.environ, "DOSSIER_OPENSEARCH_JAVA": java, "DOSSIER_OPENSEARCH_PARENT_PID": str(os.getpid())}
@@ -156,6 +157,28 @@ def _start(java: str, root: Path) -> tuple[OpenSearchNode, subprocess.Popen[byte
         time.sleep(0.25)
 
 
+_RUNNING: dict[int, subprocess.Popen[bytes]] = {}
+"""port → the process of the node listening there (:func:`outage` replaces it when it restarts the node)."""
+
+
+@contextmanager
+def outage(node: OpenSearchNode) -> Iterator[None]:
+    """Stop the node as an operator would (SIGTERM, a clean close), then start it again when the block ends.
+
+    Same port and data directory, so the session's node comes back with every test's indices and
+    later tests use it as before (``node.pid`` is then stale). Costs one node start (about 4 s).
+    """
+    proc = _RUNNING[node.port]
+    _stop(proc)
+    try:
+        yield
+    finally:
+        started = _start(_java(), node.data_dir.parent, port=node.port)
+        if isinstance(started, str):
+            pytest.fail(f"OpenSearch did not come back after the outage: {started}")
+        _RUNNING[node.port] = started[1]
+
+
 @pytest.fixture(scope="session")
 def opensearch() -> Iterator[OpenSearchNode]:
     """A real OpenSearch node for the session: ``url``, ``client()``, ``new_index_name()``."""
@@ -172,9 +195,10 @@ def opensearch() -> Iterator[OpenSearchNode]:
                 pytest.fail(started)
             node, proc = started
             break
+        _RUNNING[node.port] = proc
         try:
             yield node
         finally:
-            _stop(proc)
+            _stop(_RUNNING.pop(node.port, proc))
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -28,6 +28,10 @@ import pytest
 
 ACCESS_KEY_ID = "dossier-test"
 SECRET_ACCESS_KEY = "dossier-test-secret-key"
+# An identity that may read, write and list but not administer (create buckets): what an
+# operator gives an archive whose bucket they created themselves.
+LIMITED_ACCESS_KEY_ID = "dossier-limited"
+LIMITED_SECRET_ACCESS_KEY = "dossier-limited-secret-key"
 
 
 def _weed_binary() -> Path:
@@ -123,6 +127,10 @@ def seaweedfs() -> Iterator[SeaweedFS]:
         "name": "dossier-test",
         "credentials": [{"accessKey": ACCESS_KEY_ID, "secretKey": SECRET_ACCESS_KEY}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }, {
+        "name": "dossier-limited",
+        "credentials": [{"accessKey": LIMITED_ACCESS_KEY_ID, "secretKey": LIMITED_SECRET_ACCESS_KEY}],
+        "actions": ["Read", "Write", "List", "Tagging"],
     }]}))
     (master, master_g, volume, volume_g, filer, filer_g, s3, s3_g, admin, admin_g) = _free_ports(10)
     args = [
