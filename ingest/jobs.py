@@ -21,6 +21,15 @@ Filing exactly once: a worker can die after the document was committed but befor
 marked. The retry then meets the pipeline's duplicate check (nothing is filed twice, by
 SHA-256) and recognises its own earlier filing — same uploader and file name, filed after the
 job first started — so the job ends ``filed`` with that item number instead of ``duplicate``.
+
+Accepted means kept (issue #17): once the uploader has been told 202, the sealed staging copy
+(its blob, and the wrapped data key on the job row) is destroyed only when the job is
+``filed`` or ``refused``. A job that runs out of attempts — say the key service hung for a
+minute and a half — is ``failed`` with its copy intact, and an archivist re-queues it
+(`dossier intake retry`, the intake page) once the cause is gone. Attempts back off
+exponentially (``retry_seconds`` × 2^(attempt−1), capped), and a back-end outage is recorded
+as such (``unavailable: …`` in the message, outcome ``unavailable`` once failed), so an
+operator can tell "the key service was down" from "this file breaks the pipeline".
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import BinaryIO, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -45,23 +54,30 @@ from ingest.model import IngestOutcome
 from ingest.service import IngestResult, IngestService
 from ingest.tables import IntakeJobRow
 from records.db import UnitOfWork
-from records.errors import DocumentNotFoundError, DossierClosedError, DossierError, DossierNotFoundError
+from records.errors import (
+    DocumentNotFoundError, DossierClosedError, DossierError, DossierNotFoundError, NotAllowedInStateError,
+    UnavailableError,
+)
 from records.model import OPEN_STATES, DocumentKind, DocumentSource
 from records.service import RecordsService
-from records.vault import Vault, VaultError, WrappedKey, blob_key_for
+from records.vault import KeyUnavailableError, Vault, VaultError, WrappedKey, blob_key_for
 from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Claim", "IndexCatchUp", "IntakeJob", "IntakeJobNotFoundError", "IntakeQueue", "IntakeWorker", "JobChild",
-           "JobState", "JOB_OBJECT_KIND", "read_chunks", "worker_name"]
+__all__ = ["Claim", "IndexCatchUp", "IntakeBacklog", "IntakeJob", "IntakeJobNotFoundError", "IntakeQueue", "IntakeWorker",
+           "JobChild", "JobNotRetryableError", "JobState", "JOB_OBJECT_KIND", "read_chunks", "worker_name"]
 
 JOB_OBJECT_KIND = "intake"          # bound into the staging object's seal
 _OBJECT_PREFIX = "intake-"          # staging object ids; never hex, so never a document's object id
 _STAGING_KEYS = f"{_OBJECT_PREFIX[:2]}/{_OBJECT_PREFIX}"  # blob_key_for fans out by the first two characters
 DEFAULT_LEASE_SECONDS = 120.0
-DEFAULT_MAX_ATTEMPTS = 3
+# Five attempts with the backoff below span ~2.5 minutes of waiting (10+20+40+80 s): a key service
+# or store that pauses for a minute or so heals without anyone retrying by hand.
+DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_SECONDS = 10.0
+DEFAULT_MAX_RETRY_SECONDS = 600.0   # the backoff's cap: a long queue never waits hours for one job
+DEFAULT_STALE_SECONDS = 600.0       # queued or processing longer than this is "long-queued" for operators
 
 
 class JobState(StrEnum):
@@ -71,10 +87,18 @@ class JobState(StrEnum):
     PROCESSING = "processing"
     FILED = "filed"          # in the dossier (every outcome but duplicate; the original is always kept)
     REFUSED = "refused"      # not filed: a duplicate, or the dossier no longer takes material
-    FAILED = "failed"        # gave up after max_attempts (worker died, storage unreachable, …)
+    FAILED = "failed"        # gave up after max_attempts (worker died, storage unreachable, …); copy kept
 
 
+STATE_NAMES = tuple(s.value for s in JobState)  # for `dossier intake list --state` (a lazy click choice)
 FINAL_STATES = frozenset({JobState.FILED, JobState.REFUSED, JobState.FAILED})
+# Only these shred the staging copy: the document is in the archive (filed, or already there as
+# a duplicate), or the dossier takes no more material (refused). A failed job keeps its copy —
+# the uploader was told it was accepted, so only filing may end it (issue #17).
+SHREDDED_STATES = frozenset({JobState.FILED, JobState.REFUSED})
+UNAVAILABLE = "unavailable"  # outcome of a job failed by a back-end outage (key service, blob store)
+WORKER_LOST = "worker_lost"  # outcome of a job whose workers kept dying (lease expired every time)
+ERROR = "error"              # outcome of a job failed by any other error
 
 
 class IntakeJobNotFoundError(DocumentNotFoundError):
@@ -83,6 +107,17 @@ class IntakeJobNotFoundError(DocumentNotFoundError):
     def __init__(self, job_id: str) -> None:
         super().__init__(job_id)
         self.args = (f"no intake job {job_id[:64]!r}",)
+
+
+class JobNotRetryableError(NotAllowedInStateError):
+    """Only a failed job that still holds its staging copy can be re-queued (HTTP 409, exit code 5)."""
+
+    code = "job_not_retryable"
+
+    def __init__(self, job_id: str, reason: str) -> None:
+        super().__init__(f"intake job {job_id} cannot be retried: {reason}")
+        self.job_id = job_id
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +148,19 @@ class IntakeJob:
     item_number: str | None = None
     finished_at: datetime | None = None
     children: tuple[JobChild, ...] = field(default=())
+    available_at: datetime | None = None   # a queued job is not claimed before this (backoff)
 
     @property
     def finished(self) -> bool:
         return self.state in FINAL_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeBacklog:
+    """What needs an operator's eye: failed jobs, and jobs queued or processing for too long."""
+
+    failed: int
+    stale: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +177,9 @@ class Claim:
     wrapped: WrappedKey
     attempts: int
     first_started_at: datetime
+    # Some earlier claim of this job ran (perhaps before a retry reset ``attempts``): its filing
+    # may already be in the dossier, so a duplicate may be this job's own.
+    tried_before: bool = False
 
 
 
@@ -148,16 +195,19 @@ class IntakeQueue:
     Args:
         lease_seconds: how long a claim holds without a heartbeat; a dead worker's job is
             retried after this.
-        max_attempts: claims per job before it is recorded as failed.
-        retry_seconds: wait before a job that hit a transient error is tried again (× attempts).
+        max_attempts: claims per job before it is recorded as failed (its staging copy kept).
+        retry_seconds: wait before the second attempt; each further wait doubles, up to
+            ``max_retry_seconds``.
     """
 
     def __init__(self, uow: UnitOfWork, vault: Vault, records: RecordsService, ingest: IngestService, *,
                  clock: Callable[[], datetime] = system_clock, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, retry_seconds: float = DEFAULT_RETRY_SECONDS,
+                 max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS) -> None:
         self._uow, self._vault, self._records, self._ingest = uow, vault, records, ingest
         self._clock = clock
         self.lease_seconds, self.max_attempts, self.retry_seconds = lease_seconds, max_attempts, retry_seconds
+        self.max_retry_seconds = max_retry_seconds
         # In-process workers wake at once on a new job; other processes poll.
         self.wakeup = threading.Event()
 
@@ -235,24 +285,100 @@ class IntakeQueue:
         return done
 
     def staging_blob_keys(self) -> set[str]:
-        """Store keys of the staging copies unfinished jobs still need (the inventory counts them as owned)."""
+        """Store keys of the staging copies jobs still hold: queued, processing and failed ones (the
+        inventory counts them as owned). A job holds its copy while its row keeps the wrapped key."""
         with self._uow.read() as s:
-            ids = s.scalars(select(IntakeJobRow.object_id).where(IntakeJobRow.state.not_in([x.value for x in FINAL_STATES])))
+            ids = s.scalars(select(IntakeJobRow.object_id).where(self._holds_copy()))
             return {blob_key_for(object_id) for object_id in ids}
 
     def sweep_staging(self) -> int:
-        """Delete staging objects whose job is finished or unknown (a worker died between the two steps)."""
+        """Delete staging objects whose job shredded its copy (filed or refused; a worker died between
+        the two steps). Failed jobs keep theirs: only filing, or a refusal, ends an accepted upload."""
         removed = 0
         for key in list(self._vault.store.keys(prefix=_STAGING_KEYS)):
             object_id = key.rpartition("/")[2]
             with self._uow.read() as s:
-                state = s.scalars(select(IntakeJobRow.state).where(IntakeJobRow.object_id == object_id)).first()
+                row = s.execute(select(IntakeJobRow.state, IntakeJobRow.wrapped_key)
+                                .where(IntakeJobRow.object_id == object_id)).first()
             # A blob without a row is left alone: its upload may be committing right now (and if
             # that request died instead, its data key was never stored, so it is unreadable).
-            if state is not None and JobState(state) in FINAL_STATES:
+            # A row without its key (filed, refused — or failed before issue #17 stopped shredding
+            # failures) names ciphertext nobody can open any more: that blob goes.
+            if row is not None and (JobState(row.state) in SHREDDED_STATES or row.wrapped_key is None):
                 self._vault.delete_object(object_id)
                 removed += 1
         return removed
+
+    # ------------------------------------------------------------------ the operator's side
+    def list_jobs(self, *, states: Sequence[JobState] = (), stale_after: float | None = None,
+                  limit: int = 1000) -> list[IntakeJob]:
+        """Jobs in ``states`` (every state when neither filter is given), newest first; ``stale_after``
+        seconds adds the queued and processing jobs older than that (the long-queued ones)."""
+        conditions: list[ColumnElement[bool]] = []
+        if states:
+            conditions.append(IntakeJobRow.state.in_([x.value for x in states]))
+        if stale_after is not None:
+            conditions.append(self._stale(stale_after))
+        query = select(IntakeJobRow)
+        if conditions:
+            query = query.where(or_(*conditions))
+        with self._uow.read() as s:
+            rows = s.scalars(query.order_by(IntakeJobRow.created_at.desc(), IntakeJobRow.id.desc()).limit(limit))
+            return [_job_of(r) for r in rows]
+
+    def backlog(self, *, stale_after: float = DEFAULT_STALE_SECONDS) -> IntakeBacklog:
+        """How many jobs failed, and how many have been queued or processing longer than ``stale_after`` s."""
+        with self._uow.read() as s:
+            failed = s.scalar(select(func.count()).select_from(IntakeJobRow)
+                              .where(IntakeJobRow.state == JobState.FAILED)) or 0
+            stale = s.scalar(select(func.count()).select_from(IntakeJobRow).where(self._stale(stale_after))) or 0
+        return IntakeBacklog(failed=int(failed), stale=int(stale))
+
+    def retry(self, actor: str, job_id: str) -> IntakeJob:
+        """Re-queue failed job ``job_id``: attempts start again from zero and it is runnable now.
+
+        The caller has already been authorised (MANAGE_INTAKE).
+
+        Raises:
+            IntakeJobNotFoundError: no such job.
+            JobNotRetryableError: the job is not failed, or its staging copy is gone.
+        """
+        if not _valid_id(job_id):
+            raise IntakeJobNotFoundError(job_id)
+        with self._uow.write() as s:
+            row = s.scalars(select(IntakeJobRow).where(IntakeJobRow.id == job_id).with_for_update()).first()
+            if row is None:
+                raise IntakeJobNotFoundError(job_id)
+            if row.state != JobState.FAILED:
+                raise JobNotRetryableError(job_id, f"it is {row.state}, not failed")
+            if row.wrapped_key is None:
+                # Failed before issue #17: its copy was shredded, so nothing is left to file.
+                raise JobNotRetryableError(job_id, "its staging copy was shredded; upload the file again")
+            self._requeue(row, actor)
+            job = _job_of(row)
+        log.info("intake %s: re-queued by %s", job_id, actor)
+        self.wakeup.set()
+        return job
+
+    def retry_failed(self, actor: str) -> list[IntakeJob]:
+        """Re-queue every failed job that still holds its staging copy (see :meth:`retry`)."""
+        with self._uow.write() as s:
+            rows = list(s.scalars(select(IntakeJobRow).where(
+                IntakeJobRow.state == JobState.FAILED, IntakeJobRow.wrapped_key.is_not(None))
+                .order_by(IntakeJobRow.id).with_for_update()))
+            for row in rows:
+                self._requeue(row, actor)
+            jobs = [_job_of(r) for r in rows]
+        if jobs:
+            log.info("intake: %d failed job(s) re-queued by %s", len(jobs), actor)
+            self.wakeup.set()
+        return jobs
+
+    def _requeue(self, row: IntakeJobRow, actor: str) -> None:
+        # first_started_at stays: it bounds "filed by an earlier attempt of this job" (see _process).
+        row.state, row.attempts, row.available_at = JobState.QUEUED, 0, self._clock()
+        row.outcome, row.finished_at, row.lease_until, row.worker = None, None, None, None
+        row.message = f"re-queued by {actor}; last failure: {row.message or '-'}"[:2000]
 
     def renew_lease(self, job_id: str, worker: str) -> bool:
         """Extend a claim the worker still holds (the heartbeat); False if it was lost."""
@@ -268,6 +394,14 @@ class IntakeQueue:
 
     # ------------------------------------------------------------------ steps
     @staticmethod
+    def _holds_copy() -> ColumnElement[bool]:
+        return and_(IntakeJobRow.state.not_in([x.value for x in SHREDDED_STATES]), IntakeJobRow.wrapped_key.is_not(None))
+
+    def _stale(self, seconds: float) -> ColumnElement[bool]:
+        return and_(IntakeJobRow.state.in_([JobState.QUEUED.value, JobState.PROCESSING.value]),
+                    IntakeJobRow.created_at < self._clock() - timedelta(seconds=seconds))
+
+    @staticmethod
     def _runnable(now: datetime) -> ColumnElement[bool]:
         return or_(and_(IntakeJobRow.state == JobState.QUEUED, IntakeJobRow.available_at <= now),
                    and_(IntakeJobRow.state == JobState.PROCESSING, IntakeJobRow.lease_until < now))
@@ -275,7 +409,7 @@ class IntakeQueue:
     def claim(self, worker: str) -> Claim | None:
         """Take the oldest runnable job (queued, or abandoned with its lease run out), atomically.
 
-        A job abandoned ``max_attempts`` times is recorded as failed instead.
+        A job abandoned ``max_attempts`` times is recorded as failed instead (its staging copy kept).
         """
         if not self.has_runnable():  # a read first: an idle poll never takes SQLite's write lock
             return None
@@ -290,13 +424,14 @@ class IntakeQueue:
                 if row is None:
                     return None
                 if row.attempts >= self.max_attempts:  # its last worker died holding it
-                    self._finish_row(s, row, JobState.FAILED, now, message=(
-                        f"gave up after {row.attempts} attempts: the worker stopped before finishing (lease expired)"))
+                    self._finish_row(s, row, JobState.FAILED, now, outcome=WORKER_LOST, message=(
+                        f"gave up after {row.attempts} attempts: the worker stopped before finishing (lease expired)"
+                        f"{_KEPT}"))
                     s.flush()
-                    self._drop_staging_later(row.object_id)
                     continue
                 if row.state == JobState.PROCESSING:
                     log.warning("intake %s: lease of %s expired; claimed again by %s", row.id, row.worker, worker)
+                tried_before = row.first_started_at is not None
                 row.state, row.worker = JobState.PROCESSING, worker
                 row.attempts += 1
                 row.lease_until = now + timedelta(seconds=self.lease_seconds)
@@ -304,7 +439,8 @@ class IntakeQueue:
                 assert row.key_id is not None and row.wrapped_key is not None
                 return Claim(row.id, row.archive_number, row.actor, row.filename,
                               DocumentKind(row.kind) if row.kind else None, row.sha256, row.object_id,
-                              WrappedKey(row.key_id, row.wrapped_key), row.attempts, row.first_started_at)
+                              WrappedKey(row.key_id, row.wrapped_key), row.attempts, row.first_started_at,
+                              tried_before=tried_before)
 
     def _process(self, claim: Claim, worker: str) -> IntakeJob:
         try:
@@ -317,7 +453,9 @@ class IntakeQueue:
         except Exception as exc:  # noqa: BLE001 - storage, key service, OCR set-up: retried, then failed
             log.exception("intake %s: attempt %d failed", claim.job_id, claim.attempts)
             reason = str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}"
-            return self._retry(claim, worker, reason[:2000])
+            transient = _is_outage(exc)
+            return self._retry(claim, worker, f"{UNAVAILABLE if transient else ERROR}: {reason}"[:1800],
+                               transient=transient)
         state, outcome, message = JobState.FILED, result.outcome.value, result.message
         if result.outcome is IngestOutcome.DUPLICATE:
             mine = self._filed_by_earlier_attempt(claim, result.item_number)
@@ -330,7 +468,7 @@ class IntakeQueue:
 
     def _filed_by_earlier_attempt(self, claim: Claim, item: str | None) -> tuple[str, str | None] | None:
         """The recorded (outcome, message) if ``item`` was filed by this job's earlier, interrupted attempt."""
-        if claim.attempts < 2 or item is None:
+        if not claim.tried_before or item is None:
             return None
         doc = self._records.get_document(claim.actor, item)
         if doc.filed_by == claim.actor and doc.filename == claim.filename and doc.filed_at >= claim.first_started_at:
@@ -338,18 +476,28 @@ class IntakeQueue:
             return doc.outcome or IngestOutcome.OK.value, doc.outcome_message
         return None
 
-    def _retry(self, claim: Claim, worker: str, reason: str) -> IntakeJob:
+    def _retry(self, claim: Claim, worker: str, reason: str, *, transient: bool) -> IntakeJob:
         if claim.attempts >= self.max_attempts:
-            return self._finish(claim, worker, JobState.FAILED,
-                                message=f"gave up after {claim.attempts} attempts: {reason}")
+            return self._finish(claim, worker, JobState.FAILED, outcome=UNAVAILABLE if transient else ERROR,
+                                message=f"gave up after {claim.attempts} attempts: {reason}{_KEPT}")
         now = self._clock()
+        wait = self.backoff(claim.attempts)
         with self._uow.write() as s:
             row = s.get(IntakeJobRow, claim.job_id)
             assert row is not None
             if row.worker == worker and row.state == JobState.PROCESSING:
-                row.state, row.lease_until, row.worker, row.message = JobState.QUEUED, None, None, reason
-                row.available_at = now + timedelta(seconds=self.retry_seconds * claim.attempts)
+                row.state, row.lease_until, row.worker = JobState.QUEUED, None, None
+                row.message = f"attempt {claim.attempts} of {self.max_attempts} failed, next in {wait:g} s: {reason}"
+                row.available_at = now + timedelta(seconds=wait)
             return _job_of(row)
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failed attempt: doubling from ``retry_seconds``, capped.
+
+        Growing waits give a service that is down for a while (a key service paused for a minute,
+        a store restarting) time to come back within the attempts, without hammering it meanwhile.
+        """
+        return float(min(self.retry_seconds * 2 ** max(attempts - 1, 0), self.max_retry_seconds))
 
     def _finish(self, claim: Claim, worker: str, state: JobState, *, outcome: str | None = None,
                 message: str | None = None, item_number: str | None = None,
@@ -364,7 +512,8 @@ class IntakeQueue:
             self._finish_row(s, row, state, self._clock(), outcome=outcome, message=message, item_number=item_number,
                              children=children)
             job = _job_of(row)
-        self._drop_staging_later(claim.object_id)
+        if state in SHREDDED_STATES:
+            self._drop_staging_later(claim.object_id)
         log.info("intake %s: %s %s %s", job.job_id, job.state, job.outcome or "", job.item_number or "")
         return job
 
@@ -372,12 +521,15 @@ class IntakeQueue:
     def _finish_row(s: Session, row: IntakeJobRow, state: JobState, now: datetime, *, outcome: str | None = None,
                     message: str | None = None, item_number: str | None = None,
                     children: tuple[JobChild, ...] = ()) -> None:
-        # The wrapped key goes in the same commit as the outcome: from here the staging copy is
-        # unreadable ciphertext (crypto-shredded) even if deleting its blob fails.
+        # Filed or refused: the wrapped key goes in the same commit as the outcome, so from here the
+        # staging copy is unreadable ciphertext (crypto-shredded) even if deleting its blob fails.
+        # Failed: the key stays — the upload was accepted, and a retry must still be able to file it.
         row.state, row.outcome, row.message, row.item_number = state, outcome, message, item_number
         row.children = [{"path": c.path, "outcome": c.outcome, "item_number": c.item_number, "message": c.message}
                         for c in children] or None
-        row.finished_at, row.lease_until, row.key_id, row.wrapped_key = now, None, None, None
+        row.finished_at, row.lease_until = now, None
+        if state in SHREDDED_STATES:
+            row.key_id, row.wrapped_key = None, None
 
     def _drop_staging_later(self, object_id: str) -> None:
         try:
@@ -489,6 +641,14 @@ def read_chunks(stream: BinaryIO, size: int = 1024 * 1024) -> Iterator[bytes]:
         yield chunk
 
 
+_KEPT = "; the upload is kept and can be retried"
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """A back-end that is down (key service, blob store, …) rather than a problem with this file or set-up."""
+    return isinstance(exc, (KeyUnavailableError, UnavailableError))
+
+
 def _clean_filename(name: str) -> str:
     # Control characters (NUL above all: PostgreSQL text refuses it) have no place in a name.
     cleaned = "".join(c for c in name if c.isprintable()).strip()
@@ -520,4 +680,5 @@ def _job_of(row: IntakeJobRow) -> IntakeJob:
         outcome=row.outcome, message=row.message, item_number=row.item_number, finished_at=row.finished_at,
         children=tuple(JobChild(c["path"] or "", c["outcome"] or "", c.get("item_number"), c.get("message"))
                        for c in row.children or ()),
+        available_at=row.available_at if row.state == JobState.QUEUED else None,
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -54,9 +54,23 @@ def head_revision() -> str:
 
 
 def schema_is_current(engine: Engine) -> bool:
-    """Whether the catalogue is at the newest revision (false for an empty or older database)."""
+    """Whether the catalogue is at the newest revision (false for an empty or older database).
+
+    Raises:
+        CatalogueUnavailableError: a database server cannot be reached. Not "false": that would
+            tell the operator to run `dossier init` against an archive that is merely down.
+    """
     try:
-        with engine.connect() as conn:
+        conn = engine.connect()
+    except (OperationalError, InterfaceError) as exc:
+        # SQLite opens a local file: failing to means there is no archive there, as before.
+        if engine.dialect.name == "sqlite":
+            return False
+        from records.db import catalogue_unavailable
+
+        raise catalogue_unavailable(exc) or exc from exc
+    try:
+        with conn:
             current = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     except (OperationalError, ProgrammingError):
         return False

@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.errors import ConfigurationError
+from records.errors import CatalogueUnavailableError, ConfigurationError
 
 _READONLY = "dossier_readonly"
 _LOG_ONLY = "dossier_log_only"
@@ -221,3 +221,26 @@ class UnitOfWork:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def catalogue_unavailable(exc: BaseException) -> CatalogueUnavailableError | None:
+    """The domain error for a driver error that means "the catalogue cannot be used right now", else None.
+
+    SQLAlchemy's ``OperationalError`` is what a refused or dropped connection, a server shutting
+    down, a statement timeout or (SQLite) a lock held past the busy timeout raise; ``InterfaceError``
+    a connection the driver already lost; its ``TimeoutError`` a pool with no free connection. All
+    of them clear up on their own or once the database is repaired, so they are "unavailable"
+    (503, exit 14), not a bug in Dossier (500, exit 70). Called where errors are mapped (the web's
+    handler, the CLI's ``command_errors``) rather than around every query. The message is the
+    driver's first line: the URL (and a password in it) is never part of it.
+    """
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    if isinstance(exc, PoolTimeoutError):
+        return CatalogueUnavailableError("no free connection in the pool")
+    if isinstance(exc, OperationalError | InterfaceError):
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        first = (str(cause).strip().splitlines() or [""])[0]
+        return CatalogueUnavailableError(f"{type(cause).__name__}: {first}")
+    return None

@@ -32,24 +32,28 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │           TooLargeError                       (ingest.errors) → also a recorded outcome per file
     ├── NotAllowedInStateError                      the step does not fit the object's current state
     │   ├── InvalidTransitionError, DuplicateDocumentError, DisposalIncompleteError   (records)
+    │   ├── JobNotRetryableError                    (ingest.jobs) only a failed intake job can be re-queued
     │   ├── DossierClosedError                      (records) filing into a closed, sealed, void or disposed dossier
     │   │   └── SealedDossierError                  a sealed one, without an amendment reason (ARC-1-05)
     │   ├── UserExistsError                         (records.access.errors)
     │   ├── SealIncompleteError, InvalidDispositionError                  (retention.errors)
     │   ├── TransferPackageMissingError             (retention.disposal)
-    │   └── BagExistsError                          (retention.transfer)
+    │   ├── BagExistsError                          (retention.transfer)
+    │   └── KeyAlreadyPinnedError                   (records.vault.errors) `dossier keys create` for an archive with its key
     ├── DataIntegrityError                          stored or imported bytes are not what was sealed
     │   ├── IntegrityError, BlobNotFoundError (LookupError), BlobExistsError   (records.vault.errors)
     │   └── BagInvalidError                         (ValueError; retention.transfer) a package to import
-    ├── KeyProblemError                             a key is missing, wrong, unreadable or its service down
-    │   ├── KeyNotFoundError, KeyUnavailableError, WrongKeyError          (records.vault.errors)
+    ├── KeyProblemError                             a key is missing, wrong, refused, unreadable or not the pinned one
+    │   ├── KeyNotFoundError, KeyUnavailableError, WrongKeyError, KeyMismatchError   (records.vault.errors)
     │   └── AuditKeyError                           (records.access.errors) the access log's signing key
     ├── ConfigurationError                          settings missing, contradictory or unreadable
     │   ├── NumberingError                          (records) the numbering template is invalid or exhausted
     │   ├── InvalidScheduleError                    (retention.errors) retention.toml
     │   └── ArchiveNotInitialisedError              (web.bootstrap) no archive: run `dossier init`
     ├── UnavailableError                            a service the archive needs cannot be used right now
+    │   ├── CatalogueUnavailableError               (records) the catalogue database cannot be reached
     │   ├── StorageUnavailableError                 (records.vault.errors) the blob store
+    │   ├── KeyServiceUnavailableError              (records.vault.errors) the key service (OpenBao, KMS)
     │   ├── MailboxError                            (ingest.channels.imap) the IMAP server
     │   ├── SearchUnavailableError                  (search.errors) the search backend
     │   │   └── IndexOutdatedError                  built by another analyser version: reindex
@@ -80,7 +84,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
-    "CATEGORIES", "ConfigurationError", "DataIntegrityError", "DisposalIncompleteError", "DocumentNotFoundError",
+    "CATEGORIES", "CatalogueUnavailableError", "ConfigurationError", "DataIntegrityError", "DisposalIncompleteError", "DocumentNotFoundError",
     "DossierClosedError", "DossierError", "DossierNotFoundError", "DuplicateDocumentError", "ForbiddenError",
     "InvalidContentError", "InvalidInputError", "InvalidRegistrationError", "InvalidTransitionError",
     "KeyProblemError", "NotAllowedInStateError", "NotFoundError", "NumberingError", "RecordsError",
@@ -129,7 +133,9 @@ class DataIntegrityError(DossierError):
 
 
 class KeyProblemError(DossierError):
-    """A key is missing, wrong or unreadable, or the service holding it cannot be reached."""
+    """A key is missing, wrong, refused or unreadable, or not the key the archive is pinned to.
+
+    A key *service* that cannot be reached is :class:`UnavailableError` instead."""
 
     code = "key_problem"
 
@@ -141,7 +147,7 @@ class ConfigurationError(DossierError):
 
 
 class UnavailableError(DossierError):
-    """A service the archive needs (blob store, mailbox, search backend, access log) cannot be used
+    """A service the archive needs (blob store, key service, mailbox, search backend, access log) cannot be used
     right now; trying again later, or repairing that service, may help. The catalogue is unaffected."""
 
     code = "unavailable"
@@ -271,6 +277,21 @@ class NumberingError(RecordsError, ConfigurationError):
     """
 
     code = "numbering_error"
+
+
+class CatalogueUnavailableError(RecordsError, UnavailableError):
+    """The catalogue database cannot be reached or used right now (PostgreSQL down, a connection
+    cut, the pool exhausted, SQLite locked past its timeout); ``cause`` says why.
+
+    Raised by :func:`records.db.catalogue_unavailable` from the driver's error, never with the
+    URL in the message: it may carry a password.
+    """
+
+    code = "catalogue_unavailable"
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"catalogue database unavailable: {cause}")
+        self.cause = cause
 
 
 class DisposalIncompleteError(RecordsError, NotAllowedInStateError):

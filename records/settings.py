@@ -66,9 +66,16 @@ class KeySettings(_Section):
     openbao_token: SecretStr | None = Field(default=None, description="OpenBao/Vault token.")
     openbao_mount: str = Field(default="transit", description="Transit engine mount point.")
     openbao_key: str = Field(default="dossier", description="Transit key name.")
+    openbao_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for OpenBao before "
+                                   "calling it unavailable.")
     kms_key_id: str | None = Field(default=None, description="AWS KMS key id or alias (provider 'awskms').")
     kms_endpoint_url: str | None = Field(default=None, description="KMS endpoint override.")
     kms_region: str = Field(default="us-east-1", description="KMS region.")
+    pin_check_seconds: float = Field(
+        default=2.0, ge=0,
+        description="Before a wrap, check at most this often that the key service still holds the archive's pinned "
+        "key (one extra round trip); 0 = before every wrap.",
+    )
 
     @model_validator(mode="after")
     def _provider_needs(self) -> KeySettings:

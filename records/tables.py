@@ -229,3 +229,22 @@ __all__ = [
     "Base", "NumberSeriesRow", "DossierRow", "TransitionRow", "ExtensionRow", "DocumentRow",
     "StoredObjectRow", "IndexOutboxRow", "allocate_serial",
 ]
+
+
+class KeyPinRow(Base):
+    """The master key this archive is pinned to (``records.vault.keys.pin``; migration ``0008``).
+
+    One row (``id`` 1): the catalogue is what every host of a scaled-out archive shares, so each
+    of them checks its key service against the same pin. ``probe_*`` is a fixed plaintext wrapped
+    under the key; only that key unwraps it.
+    """
+
+    __tablename__ = "key_pins"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16), nullable=False)
+    key_name: Mapped[str] = mapped_column(String(512), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    probe_key_id: Mapped[str] = mapped_column(String(256), nullable=False)
+    probe: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    pinned_at: Mapped[datetime] = mapped_column(nullable=False)
+    pinned_how: Mapped[str] = mapped_column(String(16), nullable=False)

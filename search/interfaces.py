@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from records.access.model import AccessScope
@@ -24,7 +24,10 @@ class SearchIndex(Protocol):
     documents.
     """
 
-    name: ClassVar[str]                      # "fts5" | "elasticsearch" | "opensearch"
+    @property
+    def name(self) -> str:
+        """"fts5" | "elasticsearch" | "opensearch" (a class attribute satisfies this too)."""
+
 
     def upsert(self, entries: Sequence[IndexEntry]) -> None:
         """Add or replace entries keyed by ``document_id``. Idempotent.
@@ -58,6 +61,13 @@ class SearchIndex(Protocol):
 
     def refresh(self) -> None:
         """Make every completed write visible to search now (no-op where writes are immediate)."""
+
+    def ping(self) -> None:
+        """One cheap request that shows the index can be used now (the health probe).
+
+        Raises:
+            SearchUnavailableError: it cannot.
+        """
 
     def close(self) -> None:
         """Release connections. The index MUST NOT be used afterwards."""

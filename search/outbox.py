@@ -14,7 +14,14 @@ removed document; every document of a changed dossier): live ones are upserted f
 destroyed or unknown ones deleted. That is idempotent and order-free, so a row applied twice or
 late does no harm, and several drainers may run at once. A row that fails is kept with its
 attempt counted, its error recorded and its next try put off (exponential backoff); a failing
-index write stops the drain, since the rows after it would fail the same way.
+index write stops the drain, since the rows after it would fail the same way. No row is ever
+given up on: it waits until it applies.
+
+Two waits: a row whose own read failed (the vault, the catalogue) backs off up to
+``backoff_cap`` (10 min); rows held up by the index itself (a search server outage) back off
+only up to ``outage_backoff_cap`` (30 s), so that the drainers catch up within half a minute
+of the server's return however long it was away, at the cost of one failing request per batch
+and half-minute while it is down.
 
 Rebuilds (:meth:`IndexOutbox.rebuilding`, used by ``SearchService.rebuild``): the rows written
 while a new index is being built are kept (the store holds them) and applied to the new index
@@ -43,6 +50,7 @@ _ACTOR = "system:index-outbox"
 _BATCH = 200
 DEFAULT_BACKOFF = timedelta(seconds=5)
 DEFAULT_BACKOFF_CAP = timedelta(minutes=10)
+DEFAULT_OUTAGE_BACKOFF_CAP = timedelta(seconds=30)
 DEFAULT_REBUILD_LEASE = timedelta(minutes=10)
 
 
@@ -101,16 +109,20 @@ class IndexOutbox:
     Args:
         backoff: the wait after a row's first failed attempt; it doubles with each further one,
             up to ``backoff_cap``.
+        outage_backoff_cap: the cap instead when the index itself failed (the server is down):
+            the row is not at fault, and must follow soon after the index is back.
         rebuild_lease: how long a rebuild holds rows without renewing its lease (renewed as it
             makes progress); a rebuild that died stops holding them after this.
     """
 
     def __init__(self, store: OutboxStore, catalogue: OutboxCatalogue, index: OutboxIndex, *,
                  clock: Clock = system_clock, backoff: timedelta = DEFAULT_BACKOFF,
-                 backoff_cap: timedelta = DEFAULT_BACKOFF_CAP, rebuild_lease: timedelta = DEFAULT_REBUILD_LEASE) -> None:
+                 backoff_cap: timedelta = DEFAULT_BACKOFF_CAP, outage_backoff_cap: timedelta = DEFAULT_OUTAGE_BACKOFF_CAP,
+                 rebuild_lease: timedelta = DEFAULT_REBUILD_LEASE) -> None:
         self._store, self._catalogue, self._index = store, catalogue, index
         self._clock = clock
         self._backoff, self._backoff_cap, self._lease = backoff, backoff_cap, rebuild_lease
+        self._outage_cap = outage_backoff_cap
 
     # ------------------------------------------------------------------ the paths in
     def apply_committed(self, changes: CommittedChanges) -> None:
@@ -203,6 +215,7 @@ class IndexOutbox:
         removals: set[str] = set()
         ready: list[OutboxEntry] = []
         failures: dict[str, list[int]] = {}
+        index_failures: dict[str, list[int]] = {}
         fresh: dict[str, FiledDocument | None] = {}
         for entry in entries:
             try:
@@ -227,13 +240,17 @@ class IndexOutbox:
                 self._index.apply(list(upserts.values()), sorted(removals))
             except Exception as exc:  # noqa: BLE001 - the index is down or refused: every row waits
                 outcome.index_down = True
-                failures.setdefault(_describe(exc), []).extend(e.id for e in ready)
+                index_failures.setdefault(_describe(exc), []).extend(e.id for e in ready)
             else:
                 outcome.applied, outcome.held = self._store.settle([e.id for e in ready])
                 # A row another drainer settled first counts as applied here too.
                 outcome.applied = len(ready) - outcome.held
         for error, ids in failures.items():
             self._store.failed(ids, error, self._delay)
+            outcome.failed += len(ids)
+            outcome.errors.append(error)
+        for error, ids in index_failures.items():
+            self._store.failed(ids, error, self._outage_delay)
             outcome.failed += len(ids)
             outcome.errors.append(error)
         return outcome
@@ -250,6 +267,9 @@ class IndexOutbox:
         # int ** int is typed Any (a negative exponent gives a float); this exponent is 0..30.
         factor: int = 2 ** min(max(0, attempts - 1), 30)
         return min(self._backoff * factor, self._backoff_cap)
+
+    def _outage_delay(self, attempts: int) -> timedelta:
+        return min(self._delay(attempts), self._outage_cap)
 
 
 def _describe(exc: BaseException) -> str:

@@ -104,6 +104,10 @@ class SearchService:
         expected = set(catalogue_ids)
         return IndexCheck(len(indexed), tuple(sorted(expected - indexed)), tuple(sorted(indexed - expected)))
 
+    def ping(self) -> None:
+        """One cheap request to the index (the health probe). Raises SearchUnavailableError."""
+        self._index.ping()
+
     def close(self) -> None:
         self._index.close()
 

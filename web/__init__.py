@@ -67,12 +67,14 @@ def create_app(settings: Any = None, *, services: Any = None) -> Flask:
 
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp
+    from web.healthz import bp as health_bp
     from web.ui import bp as ui_bp
 
     csrf.exempt(api_bp)  # token-authenticated; no cookies are read there
     app.register_blueprint(auth_bp)
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(health_bp)  # /healthz: no sign-in, nothing sensitive
     register_error_handlers(app)
 
     @app.after_request

@@ -21,22 +21,28 @@ from records.db import UnitOfWork, make_engine
 from records.durable import fsync_dir, write_atomic
 from records.clock import Clock, system_clock
 from records.errors import ConfigurationError
+from records.health import CatalogueProbe, Health, KeysProbe, StoreProbe
 from records.numbering import NumberingScheme
 from records.outbox import CommittedChanges, IndexChange
 from records.service import RecordsService
 from records.settings import Settings
-from records.vault import Vault, WrappedKey, open_blob_store, open_key_provider
+from records.vault import Vault, WrappedKey, open_blob_store, open_key_provider, prepare_blob_store
 from records.access.log import AccessLog, ensure_signing_key
 from records.access.gate import Gate
 from records.access.service import AccessService
 from retention.service import RetentionService
 from search.analysis import normalize_keyword
-from search.backends import open_index
+from search.backends import open_index, uses_server
+from search.health import SearchProbe
 from search.outbox import IndexOutbox
 from search.service import SearchService
-from records.vault.keys import create_key_file
+from records.vault.errors import KeyAlreadyPinnedError
+from records.vault.keys import create_master_key
+from records.vault.keys.pin import PinnedKeyProvider, open_pinned
+from records.keypins import CatalogueKeyPins
 
 if TYPE_CHECKING:  # built on first use (Services.ingest / .intake): a read never loads the ingest pipeline
+    from ingest.desk import IntakeDesk
     from ingest.jobs import IntakeQueue
     from ingest.service import IngestService
     from records.settings import IngestSettings
@@ -66,6 +72,7 @@ class Services:
     gate: Gate
     outbox: IndexOutbox
     ingest_settings: IngestSettings
+    health: Health                # which back ends answer now (/healthz, the dashboard banner)
     clock: Clock = system_clock   # the archive's "now": every door asks this, never the wall clock
     # ``ingest`` and ``intake`` (properties below) are built on first use, once per bundle, so a
     # read (`dossier show`, a page) never imports the ingest pipeline (parsers, OCR, the pool).
@@ -96,6 +103,13 @@ class Services:
                     self._intake = IntakeQueue(self.uow, self.vault, self.records, ingest, clock=self.clock)
         return self._intake
 
+    @property
+    def intake_desk(self) -> IntakeDesk:
+        """The operator's side of the intake queue (list, retry), each call decided by the policy and logged once."""
+        from ingest.desk import IntakeDesk
+
+        return IntakeDesk(self.intake, self.access, clock=self.clock)
+
     def today(self, tz: ZoneInfo) -> date:
         """The archive's current date in ``tz``."""
         return self.clock().astimezone(tz).date()
@@ -122,24 +136,70 @@ def init_archive(settings: Settings) -> dict[str, str]:
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     done: dict[str, str] = {"data_dir": str(settings.data_dir)}
-    if settings.keys.provider == "file":
-        if settings.key_file.exists():
-            done["key_file"] = f"{settings.key_file} (kept)"
-        else:
-            key_id = create_key_file(settings.key_file)
-            done["key_file"] = f"{settings.key_file} (created, key {key_id})"
-    if settings.vault.backend == "local":
-        settings.vault_root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        done["vault"] = str(settings.vault_root)
+    done["vault"] = prepare_blob_store(settings)
     engine = make_engine(settings.database_url, echo=settings.database.echo)
     try:
         migrate(engine)
+        done["catalogue"] = _masked_url(settings.database_url)
+        done.update(pin_master_key(settings, UnitOfWork(engine), how="init"))
     finally:
         engine.dispose()
-    done["catalogue"] = _masked_url(settings.database_url)
     key_id, created = ensure_signing_key(settings.audit_signing_key)
     done["audit_key"] = f"{settings.audit_signing_key} ({'created' if created else 'kept'}, {key_id})"
     return done
+
+
+def pin_master_key(settings: Settings, uow: UnitOfWork, *, how: str) -> dict[str, str]:
+    """Create the master key if the archive is brand-new, then check (or record) the archive's pin.
+
+    "Brand-new" is: no pin and no wrapped data key in the catalogue. Any other archive never gets
+    a key created for it here (issue #17: a wiped key service must be refused, not re-keyed).
+
+    Raises:
+        KeyMismatchError: the key service holds another key than the pinned one.
+    """
+    pins = CatalogueKeyPins(uow)
+    created = create_master_key(settings) if pins.load() is None and pins.sample() is None else None
+    keys = open_pinned(lambda: open_key_provider(settings), pins, clock=system_clock, recheck_seconds=0, how=how)
+    keys.close()
+    done: dict[str, str] = {}
+    if settings.keys.provider == "file":
+        done["key_file"] = f"{settings.key_file} ({'created' if created else 'kept'}, key {keys.pin.probe.key_id})"
+    elif created:
+        done["master_key"] = f"{created} (created)"
+    done["key_pin"] = keys.pin.describe()
+    return done
+
+
+def create_archive_key(settings: Settings) -> dict[str, str]:
+    """`dossier keys create`: make the master key of a new archive (and pin it if the catalogue exists).
+
+    Raises:
+        KeyAlreadyPinnedError: the archive has a pin, or sealed data keys, already.
+    """
+    engine = make_engine(settings.database_url, echo=settings.database.echo)
+    try:
+        uow = UnitOfWork(engine) if schema_is_current(engine) else None
+        if uow is not None:
+            pins = CatalogueKeyPins(uow)
+            pin = pins.load()
+            if pin is not None:
+                raise KeyAlreadyPinnedError(pin.describe())
+            if (sample := pins.sample()) is not None:
+                raise KeyAlreadyPinnedError(f"its data keys are wrapped under {sample.wrapped.key_id}")
+        created = create_master_key(settings)
+        done = {"master_key": f"{created} (created)" if created else "exists already (kept)"}
+        if uow is not None:
+            done.update(pin_master_key(settings, uow, how="keys create"))
+        return done
+    finally:
+        engine.dispose()
+
+
+def _open_keys(settings: Settings, uow: UnitOfWork, clock: Callable[[], datetime]) -> PinnedKeyProvider:
+    """The key provider, refused unless it holds the archive's pinned key; never creates a key."""
+    return open_pinned(lambda: open_key_provider(settings), CatalogueKeyPins(uow), clock=clock,
+                       recheck_seconds=settings.keys.pin_check_seconds)
 
 
 def build_services(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Services:
@@ -157,7 +217,12 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     tz = _zone(settings)
     clock = clock or system_clock
     uow = UnitOfWork(engine)
-    vault = Vault(open_blob_store(settings), open_key_provider(settings), segment_size=settings.vault.segment_size)
+    try:
+        keys = _open_keys(settings, uow, clock)  # the pin is checked here, at every start (issue #17)
+    except BaseException:
+        engine.dispose()
+        raise
+    vault = Vault(open_blob_store(settings), keys, segment_size=settings.vault.segment_size)
     records = RecordsService(
         uow,
         vault,
@@ -187,9 +252,17 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
                                  tz=tz, fold=normalize_keyword, clock=clock)
     # Every door (pages, API, console, workers) reads and changes dossiers through this one gate.
     gate = Gate(access, records, search, tz=tz, clock=clock)
-    _catch_up(outbox)
+    # Each part needs only its own back ends (issue #17 item 3): the catalogue is needed by every
+    # request; the store, the keys and the index only by what uses them, so the archive runs
+    # degraded without them. Opening never contacts a search server (it connects on first use),
+    # so the catch-up drain runs here only for the embedded index; on a server, `serve`'s intake
+    # workers or drainer (and `dossier worker`, `dossier index drain`) catch up instead.
+    health = Health({"catalogue": CatalogueProbe(uow), "store": StoreProbe(vault.store), "keys": KeysProbe(vault.keys),
+                     "search": SearchProbe(search, outbox)}, required=frozenset({"catalogue"}), clock=clock)
+    if not uses_server(settings.search):
+        _catch_up(outbox)
     return Services(records=records, search=search, access=access, retention=retention, uow=uow, vault=vault,
-                    gate=gate, outbox=outbox, ingest_settings=settings.ingest, clock=clock)
+                    gate=gate, outbox=outbox, ingest_settings=settings.ingest, health=health, clock=clock)
 
 
 def _after_commit(outbox: IndexOutbox) -> Callable[[CommittedChanges], None]:
@@ -273,6 +346,6 @@ def _write_wrapped_key(path: Path, wrapped: WrappedKey) -> None:
 
 
 def _masked_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from records.redact import masked_url  # the one masking rule (config show, command errors)
 
-    return make_url(url).render_as_string(hide_password=True)
+    return masked_url(url)

@@ -9,6 +9,12 @@ a caller cannot learn that a hidden dossier exists (Mayan answers 404 too). A re
 action on the archive itself (the access log, user management) answers 403. An anonymous caller
 is sent to the sign-in page (UI) or gets 401 (API). API paths answer ``{"error": {"code", "message"}}``.
 
+A back end that cannot be used right now (category ``UnavailableError``: the document store,
+the key service, the search server, the catalogue database) answers 503 with ``Retry-After``
+and a translated sentence naming that back end (:func:`_unavailable_message`), never the
+exception's text: it names endpoints, and an endpoint URL may carry a password. A database
+driver's connection error is such an outage too (``records.db.catalogue_unavailable``).
+
 Anything else a view raises is a bug or a failure nobody foresaw: it is logged with its
 traceback and answered with a plain, translated 500 (page or JSON) that shows neither the
 traceback nor the exception's text, which may name paths, SQL or settings.
@@ -20,9 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -30,11 +38,15 @@ from records.access.errors import AccessDeniedError, AccessError, AuditChainBrok
 from records.errors import (
     ConfigurationError, DataIntegrityError, DossierError, ForbiddenError, InvalidContentError, InvalidInputError,
     KeyProblemError, NotAllowedInStateError, NotFoundError, TooManyAttemptsError, UnauthenticatedError,
-    UnavailableError, VerificationFailedError, category_of,
+    CatalogueUnavailableError, UnavailableError, VerificationFailedError, category_of,
 )
+from records.db import catalogue_unavailable
+from records.redact import masked_urls
+from records.vault.errors import StorageUnavailableError, VaultError
 from search.errors import SearchUnavailableError
 
-__all__ = ["HTTP_STATUS", "ErrorInfo", "error_info", "register_error_handlers", "ThrottledError", "NotSignedInError"]
+__all__ = ["HTTP_STATUS", "RETRY_AFTER_SECONDS", "ErrorInfo", "error_info", "register_error_handlers", "ThrottledError",
+           "NotSignedInError"]
 
 
 class NotSignedInError(AccessError, UnauthenticatedError):
@@ -79,6 +91,10 @@ HTTP_STATUS: Mapping[type[DossierError], int] = MappingProxyType({
 
 INTERNAL = ErrorInfo(500, "internal_error")
 
+RETRY_AFTER_SECONDS = 30
+"""``Retry-After`` of every 503: long enough not to hammer a back end that is restarting, short
+enough that a script retrying on it gets through soon after the back end is back."""
+
 
 def error_info(exc: BaseException) -> ErrorInfo:
     """Status and code for an error: its category's status and its own ``code``.
@@ -99,21 +115,48 @@ def error_info(exc: BaseException) -> ErrorInfo:
 def _message(exc: Exception, info: ErrorInfo) -> str:
     if info.code == "not_found":
         return _("Not found")  # the same words whether hidden or absent
-    if info.status >= 500 and not isinstance(exc, (SearchUnavailableError, AuditChainBrokenError)):
+    if isinstance(exc, UnavailableError):
+        return _unavailable_message(exc)
+    if info.status >= 500:
         return _("Internal error")
     return str(exc)
+
+
+def _unavailable_message(exc: UnavailableError) -> str:
+    """Which back end is down, in the caller's language; what failed and where is in the log.
+
+    The vault raises "unavailable" for two back ends: its blob store (StorageUnavailableError)
+    and its key provider (whatever the provider's class is called, it is the vault's other one).
+    """
+    if isinstance(exc, AuditChainBrokenError):
+        return str(exc)  # names the entry to repair; no endpoint in it
+    if isinstance(exc, StorageUnavailableError):
+        return _("The document store is temporarily unavailable; try again later.")
+    if isinstance(exc, VaultError):
+        return _("The key service is temporarily unavailable; try again later.")
+    if isinstance(exc, SearchUnavailableError):
+        return _("The search service is temporarily unavailable; try again later.")
+    if isinstance(exc, CatalogueUnavailableError):
+        return _("The catalogue database is temporarily unavailable; try again later.")
+    return _("A service the archive needs is temporarily unavailable; try again later.")
 
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _render(status: int, code: str, message: str) -> Response | tuple[object, int]:
+def _render(status: int, code: str, message: str) -> Response:
     if _wants_json():
-        return jsonify(error={"code": code, "message": message}), status
-    back = request.referrer or ""  # a link, not javascript: the pages' CSP runs no inline script
-    return render_template("error.html", status=status, code=code, message=message,
-                           back=back if back.startswith(request.host_url) else None), status
+        resp = jsonify(error={"code": code, "message": message})
+    else:
+        back = request.referrer or ""  # a link, not javascript: the pages' CSP runs no inline script
+        resp = make_response(render_template("error.html", status=status, code=code, message=message,
+                                             back=back if back.startswith(request.host_url) else None))
+    resp.status_code = status
+    if status == 503:
+        # Every 503 here is a back end that may come back: say when to try again (RFC 9110 §10.2.3).
+        resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -126,8 +169,18 @@ def register_error_handlers(app: Flask) -> None:
         if info.code == "unauthenticated" and not _wants_json():
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if info.status >= 500:
-            app.logger.exception("request failed: %s", exc)
+            app.logger.exception("request failed: %s", masked_urls(str(exc)))
         return _render(info.status, info.code, _message(exc, info))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeoutError)
+    def _database(exc: Exception) -> object:
+        """The catalogue database cannot be reached: "unavailable" (503), like any other back end."""
+        down = catalogue_unavailable(exc)
+        if down is None:  # not one it recognises: a bug after all
+            return _unexpected(exc)
+        return _domain(down)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> object:

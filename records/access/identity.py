@@ -56,6 +56,7 @@ class Action(StrEnum):
     MANAGE_GRANTS = "manage_grants"
     READ_AUDIT_LOG = "read_audit_log"
     VERIFY_AUDIT_LOG = "verify_audit_log"
+    MANAGE_INTAKE = "manage_intake"          # list intake jobs, re-queue failed ones (issue #17)
     SIGN_IN = "sign_in"
 
 

@@ -23,6 +23,7 @@ The matrix (``D`` = the caller's departments, ``G`` = what an active grant cover
     manage_grants       *       *        -       -        -        -     the archive gives consultation (ACS-02)
     read_audit_log      -       -        -       -       own       *     a regulator sees its own entries
     verify_audit_log    *       *        -       -        -        *
+    manage_intake       *       *        -       -        -        -     see and re-queue stuck uploads
     sign_in             *       *        *       *        *        *
 
 Why these choices:
@@ -40,6 +41,10 @@ Why these choices:
   allowed everything the dossier state permits: it could read the catalogue and decrypt the vault
   directly, so pretending otherwise would only hide that trust. It is logged like any caller.
 - Disabled accounts and the anonymous caller are refused everything.
+- The intake queue (uploads accepted but not yet filed) is looked after by the archive department,
+  whose work filing is, and by administrators, who run the services whose outages strand jobs.
+  A job names only its dossier, file name and size, so an administrator learns no content; a
+  re-queued job is filed under its uploader's name, as it would have been.
 """
 
 from __future__ import annotations
@@ -77,11 +82,12 @@ _DEPARTMENT_WORK = {
 
 MATRIX: Mapping[Role, Mapping[Action, Reach]] = {
     Role.ADMIN: {A.MANAGE_USERS: Reach.GLOBAL, A.MANAGE_GRANTS: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL,
-                 A.SIGN_IN: Reach.GLOBAL},
+                 A.MANAGE_INTAKE: Reach.GLOBAL, A.SIGN_IN: Reach.GLOBAL},
     Role.ARCHIVIST: {**{a: Reach.EVERYTHING for a in _READS},
                      A.EXPORT: Reach.EVERYTHING, A.REGISTER: Reach.EVERYTHING, A.FILE_DOCUMENT: Reach.EVERYTHING,
                      A.SEAL: Reach.EVERYTHING, A.DISPOSE: Reach.EVERYTHING,
-                     A.MANAGE_GRANTS: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL, A.SIGN_IN: Reach.GLOBAL},
+                     A.MANAGE_GRANTS: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL, A.MANAGE_INTAKE: Reach.GLOBAL,
+                     A.SIGN_IN: Reach.GLOBAL},
     Role.HANDLER: _DEPARTMENT_WORK,
     Role.MANAGER: {**_DEPARTMENT_WORK, A.EXPORT: Reach.DEPARTMENT},
     Role.REGULATOR: {**{a: Reach.GRANT for a in _READS}, A.READ_AUDIT_LOG: Reach.OWN_ENTRIES, A.SIGN_IN: Reach.GLOBAL},

@@ -50,7 +50,8 @@ _MIN_PASSWORD = 8
 # What a log entry names when the action has no dossier: the kind of object acted on.
 _OBJECT_TYPES: Mapping[Action, str] = {
     Action.LIST_DOSSIERS: "catalogue", Action.SEARCH: "catalogue", Action.MANAGE_USERS: "user", Action.SIGN_IN: "user",
-    Action.MANAGE_GRANTS: "grant", Action.READ_AUDIT_LOG: "access_log", Action.VERIFY_AUDIT_LOG: "access_log"}
+    Action.MANAGE_GRANTS: "grant", Action.READ_AUDIT_LOG: "access_log", Action.VERIFY_AUDIT_LOG: "access_log",
+    Action.MANAGE_INTAKE: "intake_job"}
 
 
 class AccessService:

@@ -12,12 +12,14 @@ decides who may read (that is ``records.access``).
 from __future__ import annotations
 
 from records.vault import errors, interfaces
-from records.vault.backends import open_blob_store
+from records.vault.backends import open_blob_store, prepare_blob_store
 from records.vault.errors import (
     BlobExistsError,
     BlobNotFoundError,
     IntegrityError,
+    KeyMismatchError,
     KeyNotFoundError,
+    KeyServiceUnavailableError,
     KeyUnavailableError,
     StorageUnavailableError,
     VaultError,
@@ -34,8 +36,10 @@ __all__ = [
     "BlobNotFoundError",
     "BlobStore",
     "IntegrityError",
+    "KeyMismatchError",
     "KeyNotFoundError",
     "KeyProvider",
+    "KeyServiceUnavailableError",
     "KeyUnavailableError",
     "SealedObject",
     "StorageUnavailableError",
@@ -48,5 +52,6 @@ __all__ = [
     "errors",
     "interfaces",
     "open_blob_store",
+    "prepare_blob_store",
     "open_key_provider",
 ]

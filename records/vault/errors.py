@@ -8,24 +8,34 @@
     ├── StorageUnavailableError    [Unavailable] the blob store cannot be reached or written
     ├── IntegrityError             [DataIntegrity] stored bytes fail authentication, are truncated or mis-hashed
     ├── KeyNotFoundError           [KeyProblem] the provider does not hold the master key a data key was wrapped with
-    ├── KeyUnavailableError        [KeyProblem] the key service is unreachable, or the key file unreadable
+    ├── KeyMismatchError           [KeyProblem] the key service holds another key than the one the archive is pinned to
+    ├── KeyAlreadyPinnedError      [NotAllowedInState] `dossier keys create` for an archive that has its key already
+    ├── KeyUnavailableError        [KeyProblem] the key file is unreadable, the token refused, the key unusable
+    ├── KeyServiceUnavailableError [Unavailable] the key service is unreachable, times out, is sealed or answers 5xx
     └── WrongKeyError              [KeyProblem] unwrapping failed authentication (wrong key or wrong context)
 
 A missing blob is an integrity failure rather than "not found": the catalogue names the object,
 so the archive has lost (or never finished writing) something it sealed.
+
+Why a key service that is down is not a key problem: "down" heals by waiting or restarting the
+service (503, exit 14), while a wrong, refused or mismatched key needs someone to fix keys or
+settings (exit 7); alerting and retries must tell them apart.
 
 Adapters raise these with ``raise … from exc`` so the library error stays in ``__cause__``.
 """
 
 from __future__ import annotations
 
-from records.errors import DataIntegrityError, DossierError, KeyProblemError, UnavailableError
+from records.errors import DataIntegrityError, DossierError, KeyProblemError, NotAllowedInStateError, UnavailableError
 
 __all__ = [
     "BlobExistsError",
     "BlobNotFoundError",
     "IntegrityError",
+    "KeyAlreadyPinnedError",
+    "KeyMismatchError",
     "KeyNotFoundError",
+    "KeyServiceUnavailableError",
     "KeyUnavailableError",
     "StorageUnavailableError",
     "VaultError",
@@ -86,7 +96,10 @@ class KeyNotFoundError(VaultError, KeyProblemError):
 
 
 class KeyUnavailableError(VaultError, KeyProblemError):
-    """The key provider cannot be used right now: service unreachable, key file unreadable."""
+    """The key provider cannot be used: key file unreadable, token refused, key of the wrong type.
+
+    An unreachable service is :class:`KeyServiceUnavailableError` (same arguments, another category).
+    """
 
     def __init__(self, provider: str, cause: str) -> None:
         super().__init__(f"key provider {provider} unavailable: {cause}")
@@ -101,3 +114,46 @@ class WrongKeyError(VaultError, KeyProblemError):
         super().__init__(f"data key does not unwrap under master key {key_id} ({provider}): wrong key or context")
         self.key_id = key_id
         self.provider = provider
+
+
+class KeyServiceUnavailableError(VaultError, UnavailableError):
+    """The key service ``provider`` cannot be reached right now: refused, timed out, sealed, 5xx."""
+
+    code = "key_service_unavailable"
+
+    def __init__(self, provider: str, cause: str) -> None:
+        super().__init__(f"key service {provider} unavailable: {cause}")
+        self.provider = provider
+        self.cause = cause
+
+
+class KeyMismatchError(VaultError, KeyProblemError):
+    """The key service does not hold the master key the archive is pinned to (``records.vault.keys.pin``).
+
+    ``expected`` describes the pinned key, ``found`` what the service holds now (or that it holds
+    none). Raised instead of carrying on, because carrying on would seal new objects under a key
+    the archive's earlier objects do not open with.
+    """
+
+    code = "key_mismatch"
+
+    def __init__(self, expected: str, found: str) -> None:
+        super().__init__(f"master key mismatch: the archive is pinned to {expected}, but the key service has "
+                         f"{found}; nothing was written — restore the key service or fix keys.* in the settings "
+                         "(a new key would not open the archive's objects)")
+        self.expected = expected
+        self.found = found
+
+
+class KeyAlreadyPinnedError(VaultError, NotAllowedInStateError):
+    """A new master key was asked for an archive that already has one (pinned, or sealing objects).
+
+    A new key cannot open what the old one sealed; if the key service lost it, restore it.
+    """
+
+    code = "key_already_pinned"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"this archive already has its master key ({what}); `dossier keys create` only makes the key "
+                         "of a new archive — if the key service lost it, restore the key service from its backup")
+        self.what = what

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, NewType, Protocol
 
-__all__ = ["BlobInfo", "BlobKey", "BlobStore", "KeyProvider", "WrappedKey"]
+__all__ = ["BlobInfo", "BlobKey", "BlobStore", "KeyIdentity", "KeyProvider", "WrappedKey"]
 
 BlobKey = NewType("BlobKey", str)
 """Where a sealed blob lives in its store: ``/``-separated segments, e.g. ``"3f/3f2a…"``."""
@@ -36,6 +36,23 @@ class WrappedKey:
 
     key_id: str
     ciphertext: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KeyIdentity:
+    """Which master key a provider holds, stable across ``rotate``: what an archive is pinned to.
+
+    ``fingerprint`` tells re-created keys apart (a key file's first key id; for OpenBao a hash of
+    mount, name and version 1's creation time; for KMS a hash of the account, region and
+    configured key id). ``name`` is only for people: where the key lives.
+    """
+
+    provider: str
+    name: str
+    fingerprint: str
+
+    def describe(self) -> str:
+        return f"{self.provider} key {self.name} (fingerprint {self.fingerprint})"
 
 
 class BlobStore(Protocol):
@@ -93,7 +110,10 @@ class KeyProvider(Protocol):
     usable for ``unwrap`` after ``rotate``.
     """
 
-    name: ClassVar[str]  # "file" | "openbao" | "awskms"
+    @property
+    def name(self) -> str:
+        """ "file" | "openbao" | "awskms" (a ClassVar on each provider; a property here so a wrapper can pass it on)."""
+        ...
 
     @property
     def current_key_id(self) -> str:
@@ -104,7 +124,9 @@ class KeyProvider(Protocol):
         """Encrypt ``data_key`` under the current master key, bound to ``context``.
 
         Raises:
-            KeyUnavailableError: the key service or key file cannot be used.
+            KeyUnavailableError: the key file or key cannot be used (unreadable, refused).
+            KeyServiceUnavailableError: the key service cannot be reached right now.
+            KeyMismatchError: (a pinned provider) not the key the archive is pinned to.
         """
         ...
 
@@ -120,6 +142,15 @@ class KeyProvider(Protocol):
 
     def rotate(self) -> str:
         """Make a new master key current and return its id; older keys stay usable for unwrap."""
+        ...
+
+    def identify(self) -> KeyIdentity:
+        """Which master key this provider holds, read without creating anything.
+
+        Raises:
+            KeyNotFoundError: the key service holds no such key (or the key file none).
+            KeyUnavailableError, KeyServiceUnavailableError: as for ``wrap``.
+        """
         ...
 
     def close(self) -> None:

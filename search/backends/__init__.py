@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from search.interfaces import SearchIndex
 
-__all__ = ["BACKENDS", "SearchConfig", "detect_flavour", "open_index"]
+__all__ = ["BACKENDS", "SearchConfig", "detect_flavour", "open_index", "uses_server"]
 
 
 class SearchConfig(Protocol):
@@ -94,16 +94,29 @@ def _fts5(config: SearchConfig, data_dir: Path, key: bytes) -> SearchIndex:
 
 
 def _server(config: SearchConfig, data_dir: Path, key: bytes) -> SearchIndex:
-    from search.backends.elastic import connect_index
+    from search.backends.lazy import LazyServerIndex
 
-    if not config.url:
+    url = config.url
+    if not url:
         raise ConfigurationError(f"search.backend = {config.backend!r} needs search.url")
-    return connect_index(
-        config.url, index_prefix=config.index_prefix, flavour=config.backend,   # None: ask the server
-        username=config.username, password=config.password.get_secret_value() if config.password else None,
-        ca_certs=str(config.ca_certs) if config.ca_certs else None, verify_certs=config.verify_certs,
-        refresh=config.refresh, timeout=config.timeout_seconds, replicas=config.replicas,
-    )
+
+    def connect() -> SearchIndex:
+        from search.backends.elastic import connect_index
+
+        return connect_index(
+            url, index_prefix=config.index_prefix, flavour=config.backend,   # None: ask the server
+            username=config.username, password=config.password.get_secret_value() if config.password else None,
+            ca_certs=str(config.ca_certs) if config.ca_certs else None, verify_certs=config.verify_certs,
+            refresh=config.refresh, timeout=config.timeout_seconds, replicas=config.replicas,
+        )
+
+    # Connected on first use: opening the archive must not need the server (issue #17 item 3).
+    return LazyServerIndex(config.backend or "server", connect)
+
+
+def uses_server(config: SearchConfig) -> bool:
+    """Whether the configured index lives on a search server (not in the data directory)."""
+    return config.backend in ("elasticsearch", "opensearch") or (config.backend is None and bool(config.url))
 
 
 _FACTORIES: dict[str, Callable[[SearchConfig, Path, bytes], SearchIndex]] = {
@@ -126,7 +139,10 @@ def open_index(config: SearchConfig, *, data_dir: Path, key: bytes) -> SearchInd
 
     Raises:
         ConfigurationError: an unknown backend, or a server backend without a URL.
-        SearchUnavailableError: the server cannot be reached or is another flavour.
+
+    A server index is not contacted here: it connects on first use (``search.backends.lazy``),
+    and that first use raises SearchUnavailableError when the server cannot be reached or is
+    another flavour.
     """
     if config.backend is None:
         return _server(config, data_dir, key) if config.url else _fts5(config, data_dir, key)

@@ -117,6 +117,10 @@ class _ServerIndex:
     def reset(self) -> None:
         self.rebuild(())
 
+    def ping(self) -> None:
+        """``GET /``: the server answers (the index itself is created on first use, not here)."""
+        self._call("info")
+
     def refresh(self) -> None:
         self._ready()
         self._call("indices.refresh", index=self._alias)

@@ -222,6 +222,11 @@ class Fts5SearchIndex:
     def refresh(self) -> None:
         """Writes are visible when they commit; nothing to do."""
 
+    def ping(self) -> None:
+        """The live generation opens and carries this analyser version."""
+        with self._lock, self._translated():
+            self._checked()
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

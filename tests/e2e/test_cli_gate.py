@@ -121,6 +121,8 @@ def _calls(a: Archive, tmp: Path) -> list[tuple[list[str], str, str | None, str,
         (["extend", a.x, "--days", "30", "--reason", "案情复杂", "--approved-by", "主任"], "handler_a", "handler_b",
          "advance", a.x),
         (["withdraw", a.y, "--reason", "重复登记"], "manager", "auditor", "advance", a.y),
+        (["intake", "list", "--json"], "archivist", "handler_a", "manage_intake", None),
+        (["intake", "retry", "--all-failed"], "admin", "manager", "manage_intake", None),
     ]
 
 

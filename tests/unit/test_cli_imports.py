@@ -63,7 +63,9 @@ def test_lazy_option_defaults_and_choices_are_the_constants() -> None:
 
 
 @pytest.mark.parametrize(("argv", "shown"), [
-    (["worker", "--help"], "[default: 3; 1<=x<=100]"),
+    (["worker", "--help"], "[default: 5; 1<=x<=100]"),
+    (["serve", "--help"], "[default: 5; 1<=x<=100]"),
+    (["intake", "list", "--help"], "[queued|processing|filed|refused|failed]"),
     (["inventory", "--help"], "[default: 500; x>=1]"),
     (["report", "monthly", "--help"], "[csv|html|pdf|xlsx]"),
 ])

@@ -36,7 +36,7 @@ EXIT_CODES: Mapping[type[DossierError], int] = MappingProxyType({
     UnauthenticatedError: 10,
     TooManyAttemptsError: 10,
     ForbiddenError: 11,                # incl. WatermarkError: no stamped copy can be made, so no copy
-    UnavailableError: 14,              # any other service: the blob store
+    UnavailableError: 14,              # any other back end: the blob store, the key service, the catalogue database
 })
 """Every category's exit code; an error exits with its most specific category's (``category_of``)."""
 
@@ -89,10 +89,16 @@ def exit_code_for(exc: DossierError | type[DossierError]) -> int:
 
 
 class DossierCommandError(click.ClickException):
-    """Carries a domain error out of a command as ``dossier: error: …`` with its exit code."""
+    """Carries a domain error out of a command as ``dossier: error: …`` with its exit code.
+
+    The message goes through :func:`records.redact.masked_urls`: a back end's error names the URL
+    it could not reach, and that URL may carry a password (scripts log stderr).
+    """
 
     def __init__(self, exc: DossierError) -> None:
-        super().__init__(str(exc))
+        from records.redact import masked_urls
+
+        super().__init__(masked_urls(str(exc)))
         self.exit_code = exit_code_for(exc)
 
     def format_message(self) -> str:

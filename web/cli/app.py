@@ -140,6 +140,10 @@ def command_errors(fn: F) -> F:
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:
+            from records.db import catalogue_unavailable  # only on the failure path: sqlalchemy stays unloaded
+
+            if (down := catalogue_unavailable(exc)) is not None:
+                raise DossierCommandError(down) from exc  # the database, not a bug: exit 14
             # A bug, not the user's input: no traceback for them (unless asked), a code of its own.
             if os.environ.get("DOSSIER_DEBUG"):
                 raise
@@ -181,4 +185,4 @@ def _login() -> str:
 pass_cli = click.make_pass_decorator(CliContext)
 
 # Register the command modules (they import `main` and attach themselves).
-from web.cli import access, archive, bags, documents, dossiers, index, intake, inventory, mail, reports, retention, searching, serve, worker  # noqa: E402,F401
+from web.cli import access, archive, bags, documents, dossiers, index, intake, inventory, jobs, mail, reports, retention, searching, serve, worker  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""`dossier init`, `dossier config show`, `dossier keys rotate`, `dossier verify`."""
+"""`dossier init`, `dossier config show`, `dossier keys rotate`/`create`, `dossier verify`."""
 
 from __future__ import annotations
 
@@ -32,8 +32,12 @@ def config() -> None:
 @pass_cli
 @command_errors
 def config_show(cli: CliContext) -> None:
-    """Print the settings in effect (secrets masked) as JSON."""
-    click.echo(json.dumps(json.loads(cli.settings.model_dump_json()), indent=2, ensure_ascii=False))
+    """Print the settings in effect as JSON, every credential masked: secret fields and any password,
+    token or key inside a URL (the catalogue's, the search server's, the S3 endpoint, OpenBao)."""
+    from records.redact import masked_setting
+
+    shown = masked_setting(json.loads(cli.settings.model_dump_json()))  # SecretStr fields are "**********" already
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 @main.group()
@@ -57,6 +61,19 @@ def keys_rotate(cli: CliContext, as_json: bool) -> None:
         click.echo(f"new master key {report.new_key_id}: {report.rewrapped} data keys re-wrapped")
 
 
+@keys.command("create")
+@pass_cli
+@command_errors
+def keys_create(cli: CliContext) -> None:
+    """Create the master key keys.* names (key file, OpenBao transit engine and key, KMS key and alias)
+    for a new archive, and pin the archive to it. Refused for an archive that has its key already:
+    nothing else ever creates a key in a key service the archive has used."""
+    from web.bootstrap import create_archive_key
+
+    for what, where in create_archive_key(cli.settings).items():
+        click.echo(f"{what:10} {where}")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_cli
@@ -64,24 +81,42 @@ def keys_rotate(cli: CliContext, as_json: bool) -> None:
 def verify(cli: CliContext, as_json: bool) -> None:
     """Decrypt every stored object and check it against its recorded SHA-256, and compare the search
     index with the catalogue; exit 1 on any failure. Also reports the index's backlog: catalogue
-    changes still waiting in the outbox (`dossier index drain` applies them)."""
+    changes still waiting in the outbox (`dossier index drain` applies them).
+
+    The vault check needs no search server: with the index unreachable it still runs in full,
+    the index is reported unreachable, and the exit code is 13 (search unavailable) — unless the
+    vault check found problems, which exit 1 as always."""
+    from records.health import public_error
+    from search.errors import SearchUnavailableError
+
     with Progress("verifying") as progress:
         report = cli.services.records.verify_vault(cli.actor, progress=progress)
-    index = cli.services.search.check(cli.services.records.live_document_ids(cli.actor))
+    try:
+        index = cli.services.search.check(cli.services.records.live_document_ids(cli.actor))
+        unreachable = None
+    except SearchUnavailableError as exc:
+        index, unreachable = None, public_error(exc)
     backlog, now = cli.services.outbox.backlog(), cli.services.clock()
     if as_json:
-        echo_json({"ok": report.ok and index.ok, "checked": report.checked, "problems": report.problems,
-                   "index": {"indexed": index.indexed, "missing": index.missing, "extra": index.extra},
+        echo_json({"ok": report.ok and index is not None and index.ok, "checked": report.checked,
+                   "problems": report.problems,
+                   "index": ({"indexed": index.indexed, "missing": index.missing, "extra": index.extra}
+                             if index is not None else {"state": "unavailable", "error": unreachable}),
                    "index_backlog": backlog_fields(backlog, now)})
     else:
         for p in report.problems:
             click.echo(f"FAIL {p.item_number} [{p.object_kind}]: {p.problem}")
-        for doc in index.missing:
+        for doc in index.missing if index is not None else ():
             click.echo(f"INDEX missing document {doc} (run `dossier reindex`)")
-        for doc in index.extra:
+        for doc in index.extra if index is not None else ():
             click.echo(f"INDEX extra entry {doc} not in the catalogue (run `dossier reindex`)")
-        click.echo(f"{report.checked} objects checked, {len(report.problems)} problems; "
-                   f"index holds {index.indexed}, {len(index.missing)} missing, {len(index.extra)} extra")
+        index_line = (f"index holds {index.indexed}, {len(index.missing)} missing, {len(index.extra)} extra"
+                      if index is not None else f"index unreachable, not compared ({unreachable})")
+        click.echo(f"{report.checked} objects checked, {len(report.problems)} problems; {index_line}")
         click.echo(backlog_line(backlog, now) + (" (run `dossier index drain`)" if backlog.count else ""))
-    if not (report.ok and index.ok):
+    if not report.ok or (index is not None and not index.ok):
         raise SystemExit(1)
+    if index is None:
+        from web.cli._errors import exit_code_for
+
+        raise SystemExit(exit_code_for(SearchUnavailableError))  # 13: the vault is fine, the index unchecked

@@ -71,9 +71,12 @@ def get(cli: CliContext, item: str, output: Path) -> None:
     instead, like every other way out of the archive.
 
     The bytes are authenticated while they are decrypted; the file appears only once all of
-    them matched the recorded SHA-256, so a tampered blob never leaves a partial plaintext.
+    them matched the recorded SHA-256, so a tampered blob never leaves a partial plaintext, and
+    a document store failing mid-read (exit 14) never leaves a truncated file.
     """
     import tempfile
+
+    from records.durable import fsync_dir
 
     copy = cli.services.gate.copy(cli.identity, item, context=cli.context, details=cli.auth)
     info, stream = copy.document, iter(copy.stream)
@@ -94,6 +97,7 @@ def get(cli: CliContext, item: str, output: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(directory)  # the new name survives a crash, like every file the archive writes
     if copy.watermarked:
         click.echo(f"{info.item_number} → {output} (a stamped copy for {cli.actor}, {copy.media_type})", err=True)
     else:

@@ -1,7 +1,10 @@
 """`dossier serve`: the web app under gunicorn (several workers) on the configured archive.
 
 On first run, when the archive has no account yet, an administrator ``admin`` is created: its
-password comes from ``DOSSIER_ADMIN_PASSWORD`` or is generated and printed once.
+password comes from ``DOSSIER_ADMIN_PASSWORD`` or is generated. A generated one is shown once on
+the terminal, and only on a terminal: under systemd, docker or a redirect, standard output is a
+log that others read and keep, so there the password goes to ``<data_dir>/initial-admin-password``
+(mode 0600, created exclusively) and the output names that file (:func:`announce_first_admin`).
 
 Uploads are filed in the background: next to gunicorn, ``serve`` starts ``--intake-workers``
 `dossier worker` processes and restarts any that dies (a killed worker's job is retried once its
@@ -19,22 +22,31 @@ import subprocess
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from records.access.identity import Identity, RequestContext, Role
+from web.cli._lazy import LazyDefault
 from web.cli.app import CliContext, command_errors, main, pass_cli
 
 if TYPE_CHECKING:  # annotations only: the access service and settings load when a command runs
     from records.access.service import AccessService
 
 ADMIN_PASSWORD_ENV = "DOSSIER_ADMIN_PASSWORD"
+INITIAL_PASSWORD_FILE = "initial-admin-password"
 _CONTEXT = RequestContext(user_agent="dossier-serve")
 
 
-def ensure_first_admin(access: AccessService, actor: str, password: str | None = None) -> str | None:
-    """Create account ``admin`` if the archive has no account; return the generated password (or None)."""
+def ensure_first_admin(access: AccessService, actor: str, password: str | None = None, *,
+                       keep: Callable[[str], None] | None = None) -> str | None:
+    """Create account ``admin`` if the archive has no account; return the generated password (or None).
+
+    ``keep`` receives a generated password *before* the account exists: if it cannot be kept
+    (the file cannot be written), no account is created whose password nobody could know.
+    """
     import secrets
 
     operator = Identity.operator(actor)
@@ -42,8 +54,67 @@ def ensure_first_admin(access: AccessService, actor: str, password: str | None =
         return None
     generated = password is None
     password = password or secrets.token_urlsafe(15)
+    if generated and keep is not None:
+        keep(password)
     access.add_user(operator, "admin", Role.ADMIN, password=password, context=_CONTEXT)
     return password if generated else None
+
+
+def keep_initial_password(data_dir: Path, password: str) -> Path:
+    """Write ``password`` to ``<data_dir>/initial-admin-password``, readable by this user only.
+
+    Created with ``O_EXCL`` and mode 0600 from the start (never readable by others, not even for
+    a moment), fsynced with its directory entry: the account exists only once this returned, so
+    its password must survive a crash that follows. An existing file is never overwritten: it
+    may hold the password of an account that still uses it.
+
+    Raises:
+        ConfigurationError: the file exists already (from an earlier first run).
+    """
+    from records.durable import fsync_dir
+    from records.errors import ConfigurationError
+
+    path = Path(data_dir) / INITIAL_PASSWORD_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        raise ConfigurationError(f"{path} exists from an earlier first run; sign in with it and delete it, "
+                                 f"or set {ADMIN_PASSWORD_ENV}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(password + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def announce_first_admin(access: AccessService, actor: str, data_dir: Path, password: str | None,
+                         out: TextIO) -> None:
+    """Create the first administrator (:func:`ensure_first_admin`) and tell ``out`` how to sign in.
+
+    A generated password is written to ``out`` only when ``out`` is a terminal; otherwise it goes
+    to :func:`keep_initial_password`'s file and ``out`` gets the file's name (module docstring).
+    """
+    to_terminal = out.isatty()
+    kept: list[Path] = []
+
+    def keep(generated: str) -> None:
+        if not to_terminal:
+            kept.append(keep_initial_password(data_dir, generated))
+
+    generated = ensure_first_admin(access, actor, password, keep=keep)
+    if generated is None:
+        return
+    if kept:
+        click.echo(f"created administrator 'admin'; its password is in {kept[0]} (readable by this user only): "
+                   "sign in, change it, then delete the file", file=out)
+    else:
+        click.echo(f"created administrator 'admin' with password: {generated}", file=out)
+        click.echo(f"it is shown only now; change it or set {ADMIN_PASSWORD_ENV} next time", file=out)
 
 
 def default_workers() -> int:
@@ -59,19 +130,22 @@ def default_workers() -> int:
 @click.option("--timeout", default=300, show_default=True, type=int, help="Seconds a request may take.")
 @click.option("--intake-workers", default=1, show_default=True, type=click.IntRange(0, 32),
               help="Background `dossier worker` processes filing uploads (0: run them yourself).")
+@click.option("--max-attempts", default=LazyDefault("ingest.jobs", "DEFAULT_MAX_ATTEMPTS"), show_default=True,
+              type=click.IntRange(1, 100),
+              help="Attempts per upload before its job is recorded as failed (kept for `dossier intake retry`).")
 @pass_cli
 @command_errors
-def serve(cli: CliContext, host: str, port: int, workers: int | None, timeout: int, intake_workers: int) -> None:
+def serve(cli: CliContext, host: str, port: int, workers: int | None, timeout: int, intake_workers: int,
+          max_attempts: int) -> None:
     """Run the web app and JSON API with gunicorn on the configured archive."""
     from web.cli._gunicorn import Server as _Server  # gunicorn (its own module) loads only for `serve`
 
-    generated = ensure_first_admin(cli.services.access, cli.actor, os.environ.get(ADMIN_PASSWORD_ENV) or None)
-    if generated:
-        click.echo(f"created administrator 'admin' with password: {generated}")
-        click.echo("it is shown only now; change it or set DOSSIER_ADMIN_PASSWORD next time", err=True)
+    announce_first_admin(cli.services.access, cli.actor, cli.settings.data_dir,
+                         os.environ.get(ADMIN_PASSWORD_ENV) or None, sys.stdout)
+    _say_if_degraded(cli)
     settings = cli.settings
     cli.close()  # each worker opens its own services after the fork
-    intake = IntakeSupervisor(_worker_command(cli), intake_workers)
+    intake = IntakeSupervisor(_worker_command(cli, max_attempts), intake_workers)
     # Intake workers drain the index outbox in their loop; without them a drainer of its own does.
     drainer = IntakeSupervisor(_drainer_command(cli), 0 if intake_workers else 1, label="index drainer")
     intake.start()
@@ -84,9 +158,20 @@ def serve(cli: CliContext, host: str, port: int, workers: int | None, timeout: i
         intake.stop()
 
 
-def _worker_command(cli: CliContext) -> list[str]:
+def _say_if_degraded(cli: CliContext) -> None:
+    """Start anyway when an optional back end (search, store, keys) is down, and say so (issue #17 item 3).
+
+    The dashboard's banner and ``GET /healthz`` say the same while it lasts; filed documents wait
+    in the index outbox and the intake workers (or the drainer) apply them once search is back.
+    """
+    report = cli.services.health.check(fresh=True)
+    for name in report.unavailable():
+        click.echo(f"{name} unavailable ({report.backends[name].error}); serving {report.status.value}", err=True)
+
+
+def _worker_command(cli: CliContext, max_attempts: int) -> list[str]:
     """`dossier worker` on the same archive (the child inherits the environment, so DOSSIER_* too)."""
-    return [*_dossier_command(cli), "worker", "--parent-pid", str(os.getpid())]
+    return [*_dossier_command(cli), "worker", "--parent-pid", str(os.getpid()), "--max-attempts", str(max_attempts)]
 
 
 def _drainer_command(cli: CliContext) -> list[str]:

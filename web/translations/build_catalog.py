@@ -56,6 +56,16 @@ ZH = {
 # background upload (intake jobs)
 "queued":"排队中","processing":"处理中","filed":"已归档","failed":"失败","Refresh":"刷新",
 "Each file is stored encrypted and filed in the background (text extraction, OCR); this list updates itself.":"每个文件已加密保存，并在后台归档（文本提取、OCR）；本列表会自动更新。",
+# upload queue (issue #17)
+"Upload queue":"上传队列","Uploads that failed, or have waited longer than %(minutes)s minutes. A failed upload is kept until it is filed: retry it once the cause is fixed.":"此处列出处理失败或等待超过 %(minutes)s 分钟的上传。失败的上传在归档前会一直保留：排除原因后即可重试。","Retry all failed (%(n)s)":"全部重试（%(n)s 个失败）","Retry":"重试","Uploaded":"上传时间","Attempts":"尝试次数","Cause":"原因","Technical details":"技术细节","next attempt %(when)s":"下次尝试：%(when)s","No stuck uploads.":"没有滞留的上传。","Failed uploads":"上传失败","Long-queued uploads":"长时间排队的上传","manage_intake":"上传队列管理","unavailable":"服务暂不可用","worker_lost":"处理进程中断","error":"处理出错",
+# back ends unavailable (issue #17): every 503
+"The document store is temporarily unavailable; try again later.":"文件存储暂时不可用，请稍后再试。","The key service is temporarily unavailable; try again later.":"密钥服务暂时不可用，请稍后再试。","The search service is temporarily unavailable; try again later.":"检索服务暂时不可用，请稍后再试。","The catalogue database is temporarily unavailable; try again later.":"档案目录数据库暂时不可用，请稍后再试。","A service the archive needs is temporarily unavailable; try again later.":"档案系统所需的服务暂时不可用，请稍后再试。",
+# degraded mode: the dashboard banner (issue #17 item 3)
+"Running in degraded mode: some back ends do not answer. Everything that does not need them works.":"系统降级运行：部分后端服务无法连接，不依赖这些服务的功能仍可正常使用。",
+"Search is unavailable: searching fails until it returns. Documents filed meanwhile wait in a queue (%(n)s changes) and become searchable by themselves when it is back.":"全文检索暂不可用：恢复前无法检索。期间归档的文件已进入队列（%(n)s 项变更待处理），检索恢复后将自动可检索，无需人工操作。",
+"The document store is unavailable: documents cannot be filed, viewed or downloaded until it returns.":"文件存储暂不可用：恢复前无法归档、查看或下载文件。",
+"The key service is unavailable: documents cannot be filed, viewed or downloaded until it returns.":"密钥服务暂不可用：恢复前无法归档、查看或下载文件。",
+"%(name)s is unavailable.":"%(name)s 暂不可用。",
 # monthly statistics (dashboard)
 # retention on the dossier page
 "Retention":"保管期限","Rule":"规则","planned when sealed":"封存时确定","Disposal date":"处置日期","permanent":"永久保存",

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 
 from ingest.jobs import IntakeJob, read_chunks
 from records.access.identity import Action, Identity, Role
+from records.access.policy import decide
 from records.deadlines import ClockState
 from records.mapping import parse_registration
 from records.model import OPEN_STATES, Channel, ComplainantType, DossierState, RespondentType
@@ -40,7 +41,10 @@ def _today() -> date:
 
 @bp.app_context_processor
 def _globals() -> dict[str, Any]:
-    return {"me": g.get("identity") or Identity.anonymous(), "Role": Role, "get_locale": get_locale}
+    me = g.get("identity") or Identity.anonymous()
+    # The policy decides who is offered the upload-queue link (MANAGE_INTAKE); pure, so not logged.
+    may_manage_intake = me.role is not None and decide(me, Action.MANAGE_INTAKE, None, now=services().clock()).allowed
+    return {"me": me, "Role": Role, "get_locale": get_locale, "may_manage_intake": may_manage_intake}
 
 
 @bp.before_request
@@ -62,7 +66,9 @@ def dashboard() -> str:
                    if c.state in (ClockState.RUNNING, ClockState.DUE_TODAY, ClockState.OVERDUE)]
     clocks.sort(key=lambda rc: rc[1].due_on or date.max)
     return render_template("dashboard.html", open_rows=open_rows, overdue=[r for r in rows if r.overdue],
-                           clocks=clocks[:20], recent=rows[:10], monthly=_reports.dashboard_report())
+                           clocks=clocks[:20], recent=rows[:10], monthly=_reports.dashboard_report(),
+                           intake=services().intake_desk.backlog(identity()),
+                           health=services().health.check())  # cached; the degraded-mode banner
 
 
 @bp.route("/dossiers")
@@ -175,6 +181,6 @@ def audit() -> str:
 
 
 # The administration pages (nested blueprint ``ui.admin``, /admin) and the ``label`` filter.
-from web.ui import admin as _admin, labels as _labels, reports as _reports  # noqa: E402
+from web.ui import admin as _admin, intake as _intake, labels as _labels, reports as _reports  # noqa: E402
 
 _labels.register(bp)

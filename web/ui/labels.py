@@ -27,6 +27,7 @@ EN: dict[str, str] = {
     "file_document": "File document", "view_document": "View document", "download_document": "Download document",
     "view_text": "View text", "manage_users": "Manage users", "manage_grants": "Manage grants",
     "read_audit_log": "Read access log", "verify_audit_log": "Verify access log", "sign_in": "Sign in",
+    "manage_intake": "Manage upload queue", "unavailable": "Service unavailable", "worker_lost": "Worker stopped",
 }
 
 

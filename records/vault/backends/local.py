@@ -120,7 +120,7 @@ class LocalBlobStore:
         try:
             st = os.stat(self._path(key))
         except FileNotFoundError:
-            raise BlobNotFoundError(key) from None
+            raise self._missing(key) from None
         except OSError as exc:
             raise self._unavailable(exc) from exc
         return BlobInfo(key=key, size=st.st_size)
@@ -210,7 +210,7 @@ class LocalBlobStore:
         try:
             f = open(path, "rb", buffering=0)
         except FileNotFoundError:
-            raise BlobNotFoundError(key) from None
+            raise self._missing(key) from None
         except OSError as exc:
             raise self._unavailable(exc) from exc
         with f:
@@ -222,6 +222,13 @@ class LocalBlobStore:
                 if not chunk:
                     return
                 yield chunk
+
+    def _missing(self, key: BlobKey) -> BlobNotFoundError | StorageUnavailableError:
+        # Without the vault directory itself (a volume not mounted, a share gone) every blob is
+        # "missing": that is the store being unavailable (exit 14), not lost data (exit 6).
+        if not self._root.is_dir():
+            return StorageUnavailableError(self.name, f"vault directory {self._root} does not exist")
+        return BlobNotFoundError(key)
 
     def _unavailable(self, exc: OSError) -> StorageUnavailableError:
         where = f" ({exc.filename})" if exc.filename else ""

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import botocore.exceptions
+import urllib3.exceptions
 
+from records.errors import ConfigurationError
 from records.vault.errors import BlobExistsError, BlobNotFoundError, StorageUnavailableError
 from records.vault.interfaces import BlobInfo, BlobKey, BlobStore
 
@@ -182,6 +185,42 @@ class S3BlobStore:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
             pass  # best effort; a bucket lifecycle rule should expire stray uploads anyway
 
+    def ensure_bucket(self) -> bool:
+        """Create the bucket when it does not exist yet (``dossier init``); True if it was created.
+
+        An operator may give the archive credentials that can create its bucket, or create it
+        themselves and give narrower ones (read, write, list on that bucket only): both work.
+
+        Raises:
+            ConfigurationError: the bucket does not exist and these credentials may not create it;
+                the message says to create it.
+            StorageUnavailableError: the store cannot be reached or refused the check.
+        """
+        try:
+            self._client.head_bucket(Bucket=self._bucket)
+            return False
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                self._fail(exc, None)
+        except Exception as exc:  # noqa: BLE001 - connection refused, timeout: the store is down
+            self._fail(exc, None)
+        region = self._client.meta.region_name
+        where: dict[str, Any] = ({"CreateBucketConfiguration": {"LocationConstraint": region}}
+                                 if region and region != "us-east-1" else {})  # AWS: us-east-1 takes none
+        try:
+            self._client.create_bucket(Bucket=self._bucket, **where)
+        except botocore.exceptions.ClientError as exc:
+            code = _code(exc)
+            if code == "BucketAlreadyOwnedByYou":  # created meanwhile by another `init`
+                return False
+            raise ConfigurationError(
+                f"S3 bucket {self._bucket!r} does not exist and these credentials may not create it ({code}): "
+                f"create the bucket, give the archive's credentials read, write and list on it, and run "
+                f"`dossier init` again") from exc
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc, None)
+        return True
+
     # ------------------------------------------------------------------ helpers
     def _exists(self, key: BlobKey) -> bool:
         try:
@@ -209,7 +248,14 @@ class S3BlobStore:
 
 
 class _Body(Iterator[bytes]):
-    """Chunks of a GetObject body; closes the connection when exhausted, failed or closed."""
+    """Chunks of a GetObject body; closes the connection when exhausted, failed or closed.
+
+    The status line came with ``get_object``, so a store that fails now does so mid-stream:
+    a connection reset or cut short, a read timeout, fewer bytes than its Content-Length.
+    botocore wraps most of these (ResponseStreamingError, ReadTimeoutError, IncompleteReadError),
+    but what urllib3 or http.client raise past it is the same outage. All of it is "unavailable"
+    (exit 14, HTTP 503), never an integrity failure: the sealed bytes were not read, not altered.
+    """
 
     def __init__(self, store: S3BlobStore, key: BlobKey, body: Any) -> None:
         self._store = store
@@ -223,7 +269,8 @@ class _Body(Iterator[bytes]):
         except StopIteration:
             self.close()
             raise
-        except (botocore.exceptions.BotoCoreError, OSError) as exc:
+        except (botocore.exceptions.BotoCoreError, urllib3.exceptions.HTTPError, http.client.HTTPException,
+                OSError) as exc:
             self.close()
             raise StorageUnavailableError(self._store.name, f"reading {self._key}: {exc}") from exc
         return chunk

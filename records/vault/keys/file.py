@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from records.errors import ConfigurationError
 from records.vault.envelope import canonical_context
 from records.vault.errors import KeyNotFoundError, KeyUnavailableError, WrongKeyError
-from records.vault.interfaces import KeyProvider, WrappedKey
+from records.vault.interfaces import KeyIdentity, KeyProvider, WrappedKey
 from records.durable import fsync_dir, write_atomic
 
 __all__ = ["FileKeyProvider", "create_key_file"]
@@ -163,6 +163,15 @@ class FileKeyProvider:
             os.close(dir_fd)  # also releases the lock
         self._ring = self._load()
         return key_id
+
+    def identify(self) -> KeyIdentity:
+        """The file's first key (the one `dossier init` made): rotation appends, it never replaces.
+
+        Its id is already a fingerprint of the key, so another archive's key file (or a new one
+        made in its place) has another identity, whatever its path.
+        """
+        first = next(iter(self._fresh().keys))
+        return KeyIdentity(provider=self.name, name=f"{first} in {self._path}", fingerprint=first[len("file:"):])
 
     def close(self) -> None:
         """Nothing to release; the keys stay in memory until the provider is dropped."""

@@ -11,14 +11,25 @@ other tools. Consequence: the server's ``transit/rewrap`` endpoint does not take
 ``associated_data`` (checked against OpenBao 2.7: it answers "message authentication
 failed"), so re-wrapping after rotation is unwrap + wrap through this provider.
 
-Key ids are ``"openbao:<key name>:<version>"``; ``rotate`` is ``transit/keys/<key>/rotate``
-and older versions stay available for decryption (the server's ``min_decryption_version``
-must not be raised past keys still in the catalogue).
+Nothing here creates a key or an engine except :func:`create_transit_key`, which only
+``dossier init`` (a brand-new archive) and ``dossier keys create`` call (issue #17: a dev
+server restarted empty used to get a fresh ``dossier`` key on the next CLI call, and every
+earlier object stopped opening). Opening the provider only reads the key. The server's own
+encrypt endpoint upserts a missing key when the token may create; so the engines we enable get
+``disable_upsert``, and the archive checks its pin (``records.vault.keys.pin``) before wraps.
+
+Key ids are ``"openbao:<key name>:<fingerprint8>:<version>"``: the fingerprint hashes mount,
+name and version 1's creation time, so a key re-created under the same name never gets the ids
+of the one it replaced. The old form ``"openbao:<key name>:<version>"`` (catalogues from before)
+still unwraps. ``rotate`` is ``transit/keys/<key>/rotate``; older versions stay available for
+decryption (the server's ``min_decryption_version`` must not be raised past keys still in the
+catalogue, nor past 1 while the archive's pin probe is under version 1).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn, Protocol, cast
@@ -28,13 +39,19 @@ import hvac.exceptions
 import requests
 
 from records.vault.envelope import canonical_context
-from records.vault.errors import KeyNotFoundError, KeyUnavailableError, WrongKeyError
-from records.vault.interfaces import KeyProvider, WrappedKey
+from records.vault.errors import KeyNotFoundError, KeyServiceUnavailableError, KeyUnavailableError, WrongKeyError
+from records.vault.interfaces import KeyIdentity, KeyProvider, WrappedKey
 
-__all__ = ["OpenBaoKeyProvider"]
+__all__ = ["OpenBaoKeyProvider", "create_transit_key"]
 
 _KEY_TYPE = "aes256-gcm96"
 _CIPHERTEXT = re.compile(r"^vault:v(\d+):")
+_VERSION = re.compile(r"^(?:([0-9a-f]{8}):)?(\d+)$")
+# Answers that say "the service is down or overloaded", not "this key is wrong": sealed (503),
+# 5xx, rate limited, an unexpected status. Waiting or repairing the service helps.
+_SERVICE_DOWN = (hvac.exceptions.VaultDown, hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway,
+                 hvac.exceptions.RateLimitExceeded, hvac.exceptions.UnexpectedError,
+                 hvac.exceptions.VaultNotInitialized)
 
 
 class _Transit(Protocol):
@@ -53,15 +70,55 @@ class _Transit(Protocol):
                      mount_point: str) -> dict[str, Any]: ...
 
 
-class OpenBaoKeyProvider:
-    """Wraps data keys with an OpenBao/Vault transit key.
+def _client(url: str, token: str, timeout: float) -> hvac.Client:
+    # types-hvac declares ``timeout: int``, but hvac hands it unchanged to requests, which
+    # takes a float number of seconds; the cast only quiets the too-narrow stub.
+    return hvac.Client(url=url, token=token, timeout=cast(int, timeout))
 
-    On construction the transit mount and the key are created if absent (the token needs the
-    rights to do so the first time; afterwards encrypt/decrypt/rotate on the key suffice).
+
+def create_transit_key(url: str, token: str, *, mount: str = "transit", key_name: str = "dossier",
+                       timeout: float = 10.0) -> bool:
+    """Create the transit engine (if absent) and an aes256-gcm96 key (if absent); True if the key is new.
+
+    Only for a brand-new archive (``dossier init``) or an explicit ``dossier keys create``. An
+    engine enabled here gets ``disable_upsert``, so its encrypt endpoint never creates a key.
 
     Raises:
-        KeyUnavailableError: the server cannot be reached, refuses the token, or the existing
-            key is not of type aes256-gcm96.
+        KeyUnavailableError: the token may not; an existing key is not aes256-gcm96.
+        KeyServiceUnavailableError: the server cannot be reached.
+    """
+    client = _client(url, token, timeout)
+    transit: _Transit = client.secrets.transit
+    try:
+        try:
+            data: dict[str, Any] = transit.read_key(key_name, mount_point=mount)["data"]
+            _check_type(key_name, data)
+            return False
+        except hvac.exceptions.InvalidPath:
+            pass  # no such key, or no such mount
+        try:
+            transit.create_key(key_name, key_type=_KEY_TYPE, mount_point=mount)
+        except hvac.exceptions.InvalidPath:
+            # No transit engine at this mount yet ("no handler for route").
+            client.sys.enable_secrets_engine("transit", path=mount)
+            client.adapter.post(f"/v1/{mount}/config/keys", json={"disable_upsert": True})
+            transit.create_key(key_name, key_type=_KEY_TYPE, mount_point=mount)
+        return True
+    except (hvac.exceptions.VaultError, requests.RequestException) as exc:
+        _translate(exc, None, key_name)
+    finally:
+        client.adapter.close()
+
+
+class OpenBaoKeyProvider:
+    """Wraps data keys with an OpenBao/Vault transit key that already exists.
+
+    Construction reads the key (one request) and never creates it: see :func:`create_transit_key`.
+
+    Raises:
+        KeyNotFoundError: the server has no such key (or no transit engine at ``mount``).
+        KeyUnavailableError: the token is refused, or the key is not of type aes256-gcm96.
+        KeyServiceUnavailableError: the server cannot be reached, times out, is sealed or answers 5xx.
     """
 
     name: ClassVar[str] = "openbao"
@@ -71,14 +128,14 @@ class OpenBaoKeyProvider:
         self._mount = mount
         self._key = key_name
         self._prefix = f"openbao:{key_name}:"
-        # types-hvac declares ``timeout: int``, but hvac hands it unchanged to requests, which
-        # takes a float number of seconds; the cast only quiets the too-narrow stub.
-        self._client = hvac.Client(url=url, token=token, timeout=cast(int, timeout))
+        self._client = _client(url, token, timeout)
         try:
-            self._current = self._ensure_key()
+            self._identity, latest = self._read()
         except BaseException:
             self._client.adapter.close()
             raise
+        self._fp8 = self._identity.fingerprint[:8]
+        self._current = self._id(latest)
 
     @property
     def current_key_id(self) -> str:
@@ -92,27 +149,32 @@ class OpenBaoKeyProvider:
                 associated_data=_ad(context), mount_point=self._mount,
             )
         except (hvac.exceptions.VaultError, requests.RequestException) as exc:
-            self._fail(exc, None)
+            _translate(exc, self._current, self._key)
         ciphertext: str = reply["data"]["ciphertext"]
-        key_id = self._key_id_of(ciphertext)
-        self._current = key_id  # encrypt always uses the latest version
-        return WrappedKey(key_id=key_id, ciphertext=ciphertext.encode("ascii"))
+        version = _version_of(ciphertext)
+        if version is None:
+            raise KeyUnavailableError(self.name, "server returned a ciphertext without a version prefix")
+        self._current = self._id(version)  # encrypt always uses the latest version
+        return WrappedKey(key_id=self._current, ciphertext=ciphertext.encode("ascii"))
 
     def unwrap(self, wrapped: WrappedKey, *, context: Mapping[str, str]) -> bytes:
-        if not wrapped.key_id.startswith(self._prefix):
+        m = _VERSION.match(wrapped.key_id[len(self._prefix):]) if wrapped.key_id.startswith(self._prefix) else None
+        # An id without a fingerprint is from before ids carried one: the archive's pin check
+        # (at start and before wraps) is what vouches that this is still the key it was made with.
+        if m is None or (m.group(1) is not None and m.group(1) != self._fp8):
             raise KeyNotFoundError(wrapped.key_id, self.name)
         try:
             ciphertext = wrapped.ciphertext.decode("ascii")
         except UnicodeDecodeError:
             raise WrongKeyError(wrapped.key_id, self.name) from None
-        if self._key_id_of(ciphertext, strict=False) != wrapped.key_id:
+        if _version_of(ciphertext) != int(m.group(2)):
             raise WrongKeyError(wrapped.key_id, self.name)
         try:
             reply = self._transit.decrypt_data(
                 self._key, ciphertext=ciphertext, associated_data=_ad(context), mount_point=self._mount,
             )
         except (hvac.exceptions.VaultError, requests.RequestException) as exc:
-            self._fail(exc, wrapped.key_id)
+            _translate(exc, wrapped.key_id, self._key)
         try:
             return base64.b64decode(reply["data"]["plaintext"], validate=True)
         except (ValueError, KeyError, TypeError) as exc:
@@ -121,10 +183,16 @@ class OpenBaoKeyProvider:
     def rotate(self) -> str:
         try:
             self._transit.rotate_key(self._key, mount_point=self._mount)
-            self._current = self._read_current()
         except (hvac.exceptions.VaultError, requests.RequestException) as exc:
-            self._fail(exc, None)
+            _translate(exc, self._current, self._key)
+        _, latest = self._read()
+        self._current = self._id(latest)
         return self._current
+
+    def identify(self) -> KeyIdentity:
+        """Read the key again (no cache): a server restarted empty answers "no such key" here."""
+        identity, _ = self._read()
+        return identity
 
     def close(self) -> None:
         self._client.adapter.close()
@@ -134,53 +202,63 @@ class OpenBaoKeyProvider:
     def _transit(self) -> _Transit:
         return self._client.secrets.transit
 
-    def _ensure_key(self) -> str:
-        transit = self._transit
+    def _id(self, version: int) -> str:
+        return f"{self._prefix}{self._fp8}:{version}"
+
+    def _read(self) -> tuple[KeyIdentity, int]:
+        """The key's identity and latest version; raises KeyNotFoundError if it does not exist."""
         try:
-            try:
-                return self._read_current()
-            except hvac.exceptions.InvalidPath:
-                pass  # no such key, or no such mount
-            try:
-                transit.create_key(self._key, key_type=_KEY_TYPE, mount_point=self._mount)
-            except hvac.exceptions.InvalidPath:
-                # No transit engine at this mount yet ("no handler for route").
-                self._client.sys.enable_secrets_engine("transit", path=self._mount)
-                transit.create_key(self._key, key_type=_KEY_TYPE, mount_point=self._mount)
-            return self._read_current()
+            data: dict[str, Any] = self._transit.read_key(self._key, mount_point=self._mount)["data"]
         except (hvac.exceptions.VaultError, requests.RequestException) as exc:
-            self._fail(exc, None)
+            _translate(exc, f"openbao:{self._key}", self._key)
+        _check_type(self._key, data)
+        try:
+            # Symmetric keys list their versions' creation times in whole seconds. The oldest
+            # version still listed is version 1 unless the operator trimmed old versions.
+            versions = {int(v): str(created) for v, created in dict(data["keys"]).items()}
+            first = min(versions)
+            latest = int(data["latest_version"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeyUnavailableError(self.name, f"transit key {self._key!r}: unexpected answer to read_key") from exc
+        digest = hashlib.sha256(
+            f"dossier openbao key\x00{self._mount}\x00{self._key}\x00{first}\x00{versions[first]}".encode()).hexdigest()
+        identity = KeyIdentity(provider=self.name, name=f"{self._mount}/{self._key} (version {first} created "
+                               f"{versions[first]})", fingerprint=digest[:16])
+        return identity, latest
 
-    def _read_current(self) -> str:
-        data: dict[str, Any] = self._transit.read_key(self._key, mount_point=self._mount)["data"]
-        if data.get("type") != _KEY_TYPE:
-            raise KeyUnavailableError(
-                self.name, f"transit key {self._key!r} is type {data.get('type')!r}; it must be {_KEY_TYPE}")
-        return f"{self._prefix}{int(data['latest_version'])}"
 
-    def _key_id_of(self, ciphertext: str, *, strict: bool = True) -> str:
-        m = _CIPHERTEXT.match(ciphertext)
-        if m is None:
-            if strict:
-                raise KeyUnavailableError(self.name, "server returned a ciphertext without a version prefix")
-            return ""
-        return f"{self._prefix}{int(m.group(1))}"
+def _check_type(key_name: str, data: Mapping[str, Any]) -> None:
+    if data.get("type") != _KEY_TYPE:
+        raise KeyUnavailableError(
+            "openbao", f"transit key {key_name!r} is type {data.get('type')!r}; it must be {_KEY_TYPE}")
 
-    def _fail(self, exc: Exception, key_id: str | None) -> NoReturn:
-        """Translate an hvac/requests error into the vault's errors."""
-        if isinstance(exc, requests.RequestException):
-            raise KeyUnavailableError(self.name, f"cannot reach the server: {exc.__class__.__name__}") from exc
-        message = str(exc).lower()
-        if key_id is not None and isinstance(exc, hvac.exceptions.InvalidRequest):
-            if "key not found" in message or "version is too new" in message or "invalid key version" in message:
-                raise KeyNotFoundError(key_id, self.name) from exc
-            if "authentication failed" in message or "invalid ciphertext" in message:
-                raise WrongKeyError(key_id, self.name) from exc
-        if key_id is not None and isinstance(exc, hvac.exceptions.InvalidPath):
-            raise KeyNotFoundError(key_id, self.name) from exc
-        if isinstance(exc, hvac.exceptions.Forbidden):
-            raise KeyUnavailableError(self.name, "permission denied (check the token and its policy)") from exc
-        raise KeyUnavailableError(self.name, f"{exc.__class__.__name__}: {exc}") from exc
+
+def _version_of(ciphertext: str) -> int | None:
+    m = _CIPHERTEXT.match(ciphertext)
+    return None if m is None else int(m.group(1))
+
+
+def _translate(exc: Exception, key_id: str | None, key_name: str) -> NoReturn:
+    """Translate an hvac/requests error into the vault's errors.
+
+    Down (unreachable, timeout, sealed, 5xx) is KeyServiceUnavailableError; a key the server
+    lacks is KeyNotFoundError; a refused token or an unusable key is KeyUnavailableError.
+    """
+    if isinstance(exc, requests.RequestException):
+        raise KeyServiceUnavailableError("openbao", f"cannot reach the server: {exc.__class__.__name__}") from exc
+    if isinstance(exc, _SERVICE_DOWN):
+        raise KeyServiceUnavailableError("openbao", f"{exc.__class__.__name__}: {exc}") from exc
+    message = str(exc).lower()
+    if key_id is not None and isinstance(exc, hvac.exceptions.InvalidRequest):
+        if ("key not found" in message or "version is too new" in message or "invalid key version" in message):
+            raise KeyNotFoundError(key_id, "openbao") from exc
+        if "authentication failed" in message or "invalid ciphertext" in message:
+            raise WrongKeyError(key_id, "openbao") from exc
+    if key_id is not None and isinstance(exc, hvac.exceptions.InvalidPath):
+        raise KeyNotFoundError(key_id, "openbao") from exc  # no such key, or no transit engine at all
+    if isinstance(exc, hvac.exceptions.Forbidden):
+        raise KeyUnavailableError("openbao", "permission denied (check the token and its policy)") from exc
+    raise KeyUnavailableError("openbao", f"{exc.__class__.__name__}: {exc}") from exc
 
 
 def _ad(context: Mapping[str, str]) -> str:

@@ -32,10 +32,11 @@ def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]
         create_key_file(tmp_path / "master.key")
         s = Subject(FileKeyProvider(tmp_path / "master.key"), lambda w: WrappedKey("file:0000000000000000", w.ciphertext))
     elif request.param == "openbao":
-        from records.vault.keys.openbao import OpenBaoKeyProvider
+        from records.vault.keys.openbao import OpenBaoKeyProvider, create_transit_key
 
         bao = request.getfixturevalue("openbao")
         name = bao.new_key_name()
+        create_transit_key(bao.url, bao.token, key_name=name)  # opening a provider never creates its key
         s = Subject(OpenBaoKeyProvider(bao.url, bao.token, key_name=name),
                     lambda w: WrappedKey(f"openbao:{name}:99", b"vault:v99:" + w.ciphertext.split(b":", 2)[2]))
     else:

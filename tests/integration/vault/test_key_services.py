@@ -12,7 +12,10 @@ import hvac
 import pytest
 
 from records.settings import KeySettings, Settings
-from records.vault import KeyUnavailableError, open_key_provider
+from records.vault import (
+    KeyNotFoundError, KeyServiceUnavailableError, KeyUnavailableError, WrappedKey, open_key_provider,
+)
+from records.vault.keys import create_master_key
 from records.vault.keys.awskms import AwsKmsKeyProvider
 from records.vault.keys.openbao import OpenBaoKeyProvider
 
@@ -37,21 +40,37 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
-def test_openbao_from_settings_creates_its_mount_and_key(openbao: OpenBaoServer, tmp_path: Path) -> None:
-    """A fresh OpenBao gets the transit engine and an aes256-gcm96 key on first use."""
+def test_openbao_from_settings_creates_nothing_until_asked(openbao: OpenBaoServer, tmp_path: Path) -> None:
+    """Opening the provider on a fresh OpenBao creates nothing (KeyNotFoundError); create_master_key
+    makes the transit engine (with upsert disabled) and an aes256-gcm96 key, once."""
     mount = f"transit-{uuid.uuid4().hex[:8]}"
     settings = Settings(data_dir=tmp_path, keys=KeySettings(**openbao.key_settings(mount=mount)))
-    keys = open_key_provider(settings)
-    try:
-        wrapped = keys.wrap(b"k" * 32, context=CONTEXT)
-        assert wrapped.key_id == f"openbao:{settings.keys.openbao_key}:1"
-        assert keys.unwrap(wrapped, context=CONTEXT) == b"k" * 32
-    finally:
-        keys.close()
     client = hvac.Client(url=openbao.url, token=openbao.token)
-    key = client.secrets.transit.read_key(settings.keys.openbao_key, mount_point=mount)["data"]
-    client.adapter.close()
-    assert key["type"] == "aes256-gcm96"
+    try:
+        with pytest.raises(KeyNotFoundError):
+            open_key_provider(settings)
+        assert f"{mount}/" not in client.sys.list_mounted_secrets_engines()["data"]
+        assert create_master_key(settings) is not None
+        assert create_master_key(settings) is None  # exists: kept
+        keys = open_key_provider(settings)
+        try:
+            wrapped = keys.wrap(b"k" * 32, context=CONTEXT)
+            fp8 = keys.identify().fingerprint[:8]
+            assert wrapped.key_id == f"openbao:{settings.keys.openbao_key}:{fp8}:1"
+            assert keys.unwrap(wrapped, context=CONTEXT) == b"k" * 32
+            # ids from before fingerprints (openbao:<name>:<version>) still unwrap
+            assert keys.unwrap(WrappedKey(f"openbao:{settings.keys.openbao_key}:1", wrapped.ciphertext),
+                               context=CONTEXT) == b"k" * 32
+            with pytest.raises(KeyNotFoundError):  # another key's fingerprint
+                keys.unwrap(WrappedKey(f"openbao:{settings.keys.openbao_key}:00000000:1", wrapped.ciphertext),
+                            context=CONTEXT)
+        finally:
+            keys.close()
+        key = client.secrets.transit.read_key(settings.keys.openbao_key, mount_point=mount)["data"]
+        assert key["type"] == "aes256-gcm96"
+        assert client.adapter.get(f"/v1/{mount}/config/keys")["data"]["disable_upsert"] is True
+    finally:
+        client.adapter.close()
 
 
 def test_openbao_refuses_a_key_that_is_not_aes_gcm(openbao: OpenBaoServer) -> None:
@@ -59,6 +78,8 @@ def test_openbao_refuses_a_key_that_is_not_aes_gcm(openbao: OpenBaoServer) -> No
     name = openbao.new_key_name()
     client = hvac.Client(url=openbao.url, token=openbao.token)
     try:
+        if "transit/" not in client.sys.list_mounted_secrets_engines()["data"]:
+            client.sys.enable_secrets_engine("transit", path="transit")
         client.secrets.transit.create_key(name, key_type="chacha20-poly1305")
     finally:
         client.adapter.close()
@@ -74,8 +95,9 @@ def test_openbao_with_a_bad_token_is_unavailable(openbao: OpenBaoServer) -> None
 
 
 def test_an_unreachable_key_service_is_unavailable() -> None:
-    """A key service that does not answer is KeyUnavailableError, for OpenBao and for KMS."""
-    with pytest.raises(KeyUnavailableError):
+    """A key service that does not answer is KeyServiceUnavailableError (category "unavailable", exit 14,
+    HTTP 503), not a key problem, for OpenBao and for KMS."""
+    with pytest.raises(KeyServiceUnavailableError):
         OpenBaoKeyProvider(f"http://127.0.0.1:{_closed_port()}", "token", timeout=2)
     from botocore.config import Config
 
@@ -86,7 +108,7 @@ def test_an_unreachable_key_service_is_unavailable() -> None:
                           config=Config(retries={"max_attempts": 1}, connect_timeout=2))
     keys = AwsKmsKeyProvider("alias/dossier", client=client)
     try:
-        with pytest.raises(KeyUnavailableError):
+        with pytest.raises(KeyServiceUnavailableError):
             keys.wrap(b"k" * 32, context=CONTEXT)
     finally:
         keys.close()

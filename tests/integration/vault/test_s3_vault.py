@@ -145,3 +145,52 @@ def test_an_unreachable_s3_endpoint_is_unavailable(tmp_path: Path) -> None:
             store.put(BlobKey("ab/abcd01"), [b"sealed"])
     finally:
         store.close()
+
+
+def _init_with(seaweedfs: SeaweedFS, data_dir: Path, monkeypatch: pytest.MonkeyPatch, bucket: str,
+               **credentials: str) -> tuple[int, str]:
+    """`dossier init` of an archive in DATA_DIR whose vault is BUCKET: (exit code, output)."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    for name in [n for n in os.environ if n.startswith("DOSSIER_")]:
+        monkeypatch.delenv(name)
+    vault = {**seaweedfs.vault_settings(bucket, prefix="archive"), **credentials}
+    env = {f"DOSSIER_VAULT__{k.upper()}": v for k, v in vault.items()}
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "init"], env=env)
+    return result.exit_code, result.output
+
+
+def test_init_creates_the_bucket_when_the_credentials_allow(seaweedfs: SeaweedFS, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket = f"t-{uuid.uuid4().hex[:20]}"
+    code, output = _init_with(seaweedfs, tmp_path, monkeypatch, bucket)
+    assert code == 0 and "bucket created" in output, output
+    client = seaweedfs.client()
+    try:
+        client.head_bucket(Bucket=bucket)  # it exists now
+    finally:
+        client.close()
+    code, output = _init_with(seaweedfs, tmp_path, monkeypatch, bucket)  # a second init keeps it
+    assert code == 0 and "bucket exists" in output, output
+
+
+def test_init_with_credentials_that_cannot_create_it_says_to_create_the_bucket(
+        seaweedfs: SeaweedFS, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.servers.seaweedfs import LIMITED_ACCESS_KEY_ID, LIMITED_SECRET_ACCESS_KEY
+
+    limited = {"s3_access_key_id": LIMITED_ACCESS_KEY_ID, "s3_secret_access_key": LIMITED_SECRET_ACCESS_KEY}
+    missing = f"t-{uuid.uuid4().hex[:20]}"
+    code, output = _init_with(seaweedfs, tmp_path / "a", monkeypatch, missing, **limited)
+    assert code == 8, output                       # configuration: someone has to act, waiting does not help
+    assert f"S3 bucket '{missing}' does not exist" in output and "create the bucket" in output
+    assert LIMITED_SECRET_ACCESS_KEY not in output
+    client = seaweedfs.client()
+    try:
+        assert missing not in [b["Name"] for b in client.list_buckets()["Buckets"]]
+    finally:
+        client.close()
+    # the same narrow credentials on a bucket the operator created: init works
+    code, output = _init_with(seaweedfs, tmp_path / "b", monkeypatch, s3_bucket, **limited)
+    assert code == 0 and "bucket exists" in output, output

@@ -102,6 +102,7 @@ GLOBAL_EXPECTED: dict[Action, frozenset[str]] = {
     A.MANAGE_GRANTS: frozenset({"admin", "archivist", "console"}),
     A.READ_AUDIT_LOG: frozenset({"auditor", "regulator_set", "regulator_filter", "regulator_expired", "console"}),
     A.VERIFY_AUDIT_LOG: frozenset({"admin", "archivist", "auditor", "console"}),
+    A.MANAGE_INTAKE: frozenset({"admin", "archivist", "console"}),
     A.SIGN_IN: frozenset(IDENTITIES) - {"anonymous", "disabled"},
 }
 
