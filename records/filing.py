@@ -16,24 +16,30 @@ import json
 import logging
 from pathlib import Path
 import uuid
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from records.clock import Clock
+from records.db import UnitOfWork
 from records.errors import (
     DocumentNotFoundError, DuplicateDocumentError, InvalidRegistrationError, SealedDossierError,
 )
-from records.lookup import RecordsLookup, _closed_on, _READ_CHUNK
+from records.events import ChangeAnnouncer
+from records.lookup import CatalogueLookup, closed_on
 from records.mapping import registration_of
 from records.model import (
     Channel, DocumentAnalysis, DocumentInfo, FiledDocument, DocumentKind, DocumentSource, DossierId, DossierState,
-    ObjectKind, item_number,
+    ObjectKind,
 )
 from records.outbox import IndexChange, OutboxEntry, entry_of
 from records.tables import DocumentRow, DossierRow, StoredObjectRow, TransitionRow
-from records.vault import SealedObject, WrappedKey
+from records.vault import SealedObject, Vault, WrappedKey
 
 log = logging.getLogger(__name__)
+
+_READ_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +58,22 @@ class Filing:
     sha256: str | None = None
 
 
-class DocumentFiling(RecordsLookup):
-    """Document use cases of RecordsService."""
+class DocumentFiling:
+    """Document use cases of RecordsService: file, look up and read back originals and their text.
+
+    Needs the catalogue (``uow``, ``lookup``), the vault the originals are sealed in, the
+    ``announcer`` that tells the index and the document listeners after each commit, and the
+    archive's clock and time zone (an amendment of a sealed dossier is dated in archive time).
+    """
+
+    def __init__(self, uow: UnitOfWork, vault: Vault, lookup: CatalogueLookup, announcer: ChangeAnnouncer, *,
+                 tz: ZoneInfo, clock: Clock) -> None:
+        self._uow = uow
+        self._vault = vault
+        self._lookup = lookup
+        self._announcer = announcer
+        self._tz = tz
+        self._clock = clock
 
     # ------------------------------------------------------------------ documents
     def file_document(
@@ -94,9 +114,9 @@ class DocumentFiling(RecordsLookup):
         if sha256 is None:
             sha256 = hashlib.sha256(source_path).hexdigest() if isinstance(source_path, bytes) else _sha256_file(source_path)
         with self._uow.read() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             self._check_filable(row, amendment_reason)
-            self._check_duplicate(s, row, sha256)
+            self._lookup.check_duplicate(s, row, sha256)
             dossier_id = row.id
         document_id = uuid.uuid4().hex
         object_id = uuid.uuid4().hex
@@ -118,9 +138,9 @@ class DocumentFiling(RecordsLookup):
                 assert locked is not None  # read above, and dossier rows are never deleted
                 row = locked
                 self._check_filable(row, amendment_reason)
-                self._check_duplicate(s, row, sha256)
-                parent = self._document_row(s, parent_item) if parent_item else None
-                previous = self._document_row(s, supersedes_item) if supersedes_item else None
+                self._lookup.check_duplicate(s, row, sha256)
+                parent = self._lookup.document_row(s, parent_item) if parent_item else None
+                previous = self._lookup.document_row(s, supersedes_item) if supersedes_item else None
                 for linked in (parent, previous):
                     if linked is not None and linked.dossier_id != row.id:
                         raise InvalidRegistrationError("item", f"{linked.id} belongs to another dossier")
@@ -146,25 +166,25 @@ class DocumentFiling(RecordsLookup):
                 if row.state == DossierState.SEALED:  # the amendment and its reason stay on the timeline
                     row.transitions.append(TransitionRow(
                         state=DossierState.SEALED, on=now.astimezone(self._tz).date(), at=now, actor=actor,
-                        note=f"amended: item {item_number(row.archive_number, seq, self._item_width, version)} added: "
+                        note=f"amended: item {self._lookup.item_number(row.archive_number, seq, version)} added: "
                              f"{(amendment_reason or '').strip()}"))
                 s.add(_object_row(document_id, ObjectKind.ORIGINAL, sealed, now))
                 if sealed_text is not None:
                     s.add(_object_row(document_id, ObjectKind.TEXT, sealed_text, now))
-                change = self._index_change(s, IndexChange.DOCUMENT_FILED, document_id, now)
+                change = self._announcer.record(s, IndexChange.DOCUMENT_FILED, document_id, now)
                 s.flush()
                 entries = [entry_of(change)]
-                info = self._document_info(s, row, doc)
+                info = self._lookup.document_info(s, row, doc)
                 filed = FiledDocument(info, DossierId(row.id), row.archive_number, DossierState(row.state),
-                                      registration_of(row), (analysis.text if analysis else None) or "", _closed_on(row))
+                                      registration_of(row), (analysis.text if analysis else None) or "", closed_on(row))
         except BaseException:
             # Nothing in the catalogue points at the sealed blobs: remove them so no orphan stays.
             self._vault.delete_object(object_id)
             if text_id is not None:
                 self._vault.delete_object(text_id)
             raise
-        self._announce(entries, [filed])
-        self._notify(filed)
+        self._announcer.announce(entries, [filed])
+        self._announcer.filed(filed)
         return info
 
     def file_documents(self, actor: str, ref: str, filings: Sequence[Filing]) -> list[DocumentInfo | DuplicateDocumentError]:
@@ -189,7 +209,7 @@ class DocumentFiling(RecordsLookup):
         if not filings:
             return []
         with self._uow.read() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             self._check_filable(row, None)
             known = self._filed_items(s, row, shas)
             dossier_id = row.id
@@ -238,17 +258,17 @@ class DocumentFiling(RecordsLookup):
                     s.add(_object_row(document_id, ObjectKind.ORIGINAL, original, now))
                     if text is not None:
                         s.add(_object_row(document_id, ObjectKind.TEXT, text, now))
-                    taken[sha] = item_number(row.archive_number, row.last_item, self._item_width, 1)
+                    taken[sha] = self._lookup.item_number(row.archive_number, row.last_item, 1)
                     docs.append((i, doc, f))
-                changes = [self._index_change(s, IndexChange.DOCUMENT_FILED, doc.id, now) for _i, doc, _f in docs]
+                changes = [self._announcer.record(s, IndexChange.DOCUMENT_FILED, doc.id, now) for _i, doc, _f in docs]
                 s.flush()
                 entries = [entry_of(c) for c in changes]
-                state, registration, closed_on = DossierState(row.state), registration_of(row), _closed_on(row)
+                state, registration, closed = DossierState(row.state), registration_of(row), closed_on(row)
                 for i, doc, f in docs:
-                    info = self._document_info(s, row, doc)
+                    info = self._lookup.document_info(s, row, doc)
                     results[i] = info
                     filed.append(FiledDocument(info, DossierId(row.id), row.archive_number, state, registration,
-                                               (f.analysis.text if f.analysis else None) or "", closed_on))
+                                               (f.analysis.text if f.analysis else None) or "", closed))
         except BaseException:
             # Nothing in the catalogue points at the sealed blobs: remove them so no orphan stays.
             for _doc_id, original, text in sealed.values():
@@ -261,8 +281,8 @@ class DocumentFiling(RecordsLookup):
                 self._vault.delete_object(original.object_id)
                 if text is not None:
                     self._vault.delete_object(text.object_id)
-        self._announce(entries, filed)
-        self._notify_many(filed)
+        self._announcer.announce(entries, filed)
+        self._announcer.filed_many(filed)
         assert all(r is not None for r in results)
         return results  # type: ignore[return-value]
 
@@ -275,38 +295,15 @@ class DocumentFiling(RecordsLookup):
                     select(DocumentRow.sha256, DocumentRow.item_seq, DocumentRow.version)
                     .where(DocumentRow.dossier_id == row.id, DocumentRow.sha256.in_(wanted[start:start + 500]))
                     .order_by(DocumentRow.item_seq, DocumentRow.version)):
-                found.setdefault(sha, item_number(row.archive_number, seq, self._item_width, version))
+                found.setdefault(sha, self._lookup.item_number(row.archive_number, seq, version))
         return found
-
-    def _notify_many(self, filed: Sequence[FiledDocument]) -> None:
-        if not filed:
-            return
-        for listener, many in self._listeners:
-            if many is not None:
-                try:
-                    many(list(filed))
-                except Exception:  # noqa: BLE001 - see on_document_filed
-                    log.exception("listener failed for %d documents", len(filed))
-                continue
-            for one in filed:
-                try:
-                    listener(one)
-                except Exception:  # noqa: BLE001 - see on_document_filed
-                    log.exception("listener failed for %s", one.document.item_number)
 
     def _check_filable(self, row: DossierRow, amendment_reason: str | None) -> None:
         if row.state == DossierState.SEALED:
             if not (amendment_reason and amendment_reason.strip()):
                 raise SealedDossierError(row.archive_number)
             return
-        self._check_open(row)
-
-    def _notify(self, filed: FiledDocument) -> None:
-        for listener, _many in self._listeners:
-            try:
-                listener(filed)
-            except Exception:  # noqa: BLE001 - see on_document_filed
-                log.exception("listener failed for %s", filed.document.item_number)
+        self._lookup.check_open(row)
 
     def filed_documents(self, actor: str, *, dossier: str | None = None) -> Iterator[FiledDocument]:
         """Every live document (of one dossier, or all) with its decrypted text, for the search index."""
@@ -314,7 +311,7 @@ class DocumentFiling(RecordsLookup):
             q = (select(DocumentRow.id, DossierRow.archive_number).join(DossierRow, DocumentRow.dossier_id == DossierRow.id)
                  .order_by(DossierRow.archive_number, DocumentRow.item_seq, DocumentRow.version))
             if dossier is not None:
-                q = q.where(DossierRow.id == self._dossier_row(s, dossier).id)
+                q = q.where(DossierRow.id == self._lookup.dossier_row(s, dossier).id)
             refs = s.execute(q).all()
         for document_id, _number in refs:
             filed = self.filed_document(actor, document_id)
@@ -332,11 +329,11 @@ class DocumentFiling(RecordsLookup):
             if doc is None or any(o.shredded_at is not None for o in doc.objects):
                 return None
             row = doc.dossier
-            info = self._document_info(s, row, doc)
+            info = self._lookup.document_info(s, row, doc)
             obj = s.scalars(select(StoredObjectRow).where(
                 StoredObjectRow.document_id == doc.id, StoredObjectRow.kind == ObjectKind.TEXT)).first()
             ref = (obj.id, WrappedKey(obj.key_id, obj.wrapped_key), obj.sha256) if obj and obj.key_id and obj.wrapped_key else None
-            head = (DossierId(row.id), row.archive_number, DossierState(row.state), registration_of(row), _closed_on(row))
+            head = (DossierId(row.id), row.archive_number, DossierState(row.state), registration_of(row), closed_on(row))
         text = ""
         if ref is not None:
             payload = json.loads(b"".join(self._vault.open_object(ref[0], ObjectKind.TEXT, ref[1], expected_sha256=ref[2])))
@@ -346,7 +343,7 @@ class DocumentFiling(RecordsLookup):
     def dossier_document_ids(self, actor: str, ref: str) -> list[str]:
         """Ids of every document of a dossier, destroyed ones included (what its index entries may be)."""
         with self._uow.read() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             return list(s.scalars(select(DocumentRow.id).where(DocumentRow.dossier_id == row.id)
                                   .order_by(DocumentRow.item_seq, DocumentRow.version)))
 
@@ -360,9 +357,9 @@ class DocumentFiling(RecordsLookup):
     def existing_item(self, actor: str, ref: str, sha256: str) -> str | None:
         """The item number under which these bytes are already filed in the dossier, if any."""
         with self._uow.read() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             try:
-                self._check_duplicate(s, row, sha256)
+                self._lookup.check_duplicate(s, row, sha256)
             except DuplicateDocumentError as dup:
                 return dup.existing_item
             return None
@@ -370,10 +367,10 @@ class DocumentFiling(RecordsLookup):
     def document_hashes(self, actor: str, ref: str) -> dict[str, str]:
         """SHA-256 → item number of everything filed in a dossier (one query for a whole batch)."""
         with self._uow.read() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             docs = s.execute(select(DocumentRow.sha256, DocumentRow.item_seq, DocumentRow.version)
                              .where(DocumentRow.dossier_id == row.id)).all()
-            return {sha: item_number(row.archive_number, seq, self._item_width, v) for sha, seq, v in docs}
+            return {sha: self._lookup.item_number(row.archive_number, seq, v) for sha, seq, v in docs}
 
     def find_documents_by_sha256(self, actor: str, sha256: str) -> list[tuple[str, str]]:
         """Every (archive number, item number) holding exactly these bytes, across the archive.
@@ -388,7 +385,7 @@ class DocumentFiling(RecordsLookup):
                 .where(DocumentRow.sha256 == sha256)
                 .order_by(DossierRow.archive_number, DocumentRow.item_seq, DocumentRow.version)
             ).all()
-        return [(n, item_number(n, seq, self._item_width, v)) for n, seq, v in rows]
+        return [(n, self._lookup.item_number(n, seq, v)) for n, seq, v in rows]
 
     def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]:
         """The document and a stream of its original bytes, authenticated segment by segment.
@@ -398,9 +395,9 @@ class DocumentFiling(RecordsLookup):
         when the stream is exhausted.
         """
         with self._uow.read() as s:
-            doc = self._document_row(s, item)
-            obj = self._object_row(s, doc.id, ObjectKind.ORIGINAL)
-            info = self._document_info(s, doc.dossier, doc)
+            doc = self._lookup.document_row(s, item)
+            obj = self._lookup.object_row(s, doc.id, ObjectKind.ORIGINAL)
+            info = self._lookup.document_info(s, doc.dossier, doc)
             if obj.wrapped_key is None or obj.key_id is None:
                 raise DocumentNotFoundError(f"{item} (destroyed)")
             wrapped = WrappedKey(key_id=obj.key_id, ciphertext=obj.wrapped_key)
@@ -414,8 +411,8 @@ class DocumentFiling(RecordsLookup):
             DocumentNotFoundError: no such document, or no text was extracted from it.
         """
         with self._uow.read() as s:
-            doc = self._document_row(s, item)
-            info = self._document_info(s, doc.dossier, doc)
+            doc = self._lookup.document_row(s, item)
+            info = self._lookup.document_info(s, doc.dossier, doc)
             obj = s.scalars(select(StoredObjectRow).where(
                 StoredObjectRow.document_id == doc.id, StoredObjectRow.kind == ObjectKind.TEXT)).first()
             if obj is None or obj.wrapped_key is None or obj.key_id is None:
@@ -426,8 +423,8 @@ class DocumentFiling(RecordsLookup):
 
     def get_document(self, actor: str, item: str) -> DocumentInfo:
         with self._uow.read() as s:
-            doc = self._document_row(s, item)
-            return self._document_info(s, doc.dossier, doc)
+            doc = self._lookup.document_row(s, item)
+            return self._lookup.document_info(s, doc.dossier, doc)
 
 class _BatchConflict(Exception):
     """A batch's view of the dossier changed under it; nothing was committed."""

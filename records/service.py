@@ -3,29 +3,46 @@
 Register a complaint (INT-F) under a new archive number (ARC-3), move it through its lifecycle,
 file documents into it (sealed in the vault before the catalogue commits), read them back, and
 keep the vault honest (verify, key rotation). Every method takes the acting user first.
+
+Registration, lifecycle and the dossier queries live here. Documents (``records.filing``), vault
+upkeep (``records.upkeep``) and disposal (``records.tombstone``) are small services of their own,
+each built with only the collaborators it uses; RecordsService is composed of them and hands
+their use cases on, so callers keep one entry point. They share the row lookups
+(``records.lookup.CatalogueLookup``) and one ``records.events.ChangeAnnouncer``, so a listener
+registered here hears of changes whichever service made them. The one place that builds and
+wires all of them is ``web/bootstrap.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 import logging
+from pathlib import Path
 import uuid
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from records.deadlines import ClockState, ClockStatus, DossierDates, clocks
-from records.errors import InvalidRegistrationError, InvalidTransitionError
-from records.filing import DocumentFiling
+from records.clock import Clock
+from records.db import UnitOfWork
+from records.deadlines import ClockState, ClockStatus, DossierDates, SlaProfile, WorkingCalendar, clocks
+from records.errors import DuplicateDocumentError, InvalidRegistrationError, InvalidTransitionError
+from records.events import ChangeAnnouncer
+from records.filing import DocumentFiling, Filing
+from records.lookup import CatalogueLookup
 from records.mapping import registration_columns
-from records.model import OPEN_STATES, TRANSITIONS, Channel, DossierInfo, DossierState, Registration
-from records.outbox import IndexChange, entry_of
+from records.model import (
+    OPEN_STATES, TRANSITIONS, Channel, DocumentAnalysis, DocumentInfo, DocumentKind, DocumentSource, DossierInfo,
+    DossierState, FiledDocument, Registration,
+)
+from records.numbering import NumberingScheme
+from records.outbox import CommittedChanges, IndexChange, IndexOutboxStore, entry_of
 from records.tables import DocumentRow, DossierRow, ExtensionRow, TransitionRow, allocate_serial
+from records.tombstone import DisposalManifest, DossierTombstones
 from records.upkeep import RotationReport, VaultUpkeep, VerifyProblem, VerifyReport
-from records.tombstone import DossierTombstones
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +59,52 @@ class DossierSummary:
     overdue: bool
 
 
-class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
-    """Use cases of the archive core: registration and lifecycle here; documents in
-    ``records.filing``; vault maintenance in ``records.upkeep``; shared lookups in ``records.lookup``."""
+class RecordsService:
+    """Use cases of the archive core: registration and lifecycle here; documents, vault upkeep and
+    disposal handed on to the services it is composed of (``filing``, ``upkeep``, ``tombstones``)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        lookup: CatalogueLookup,
+        announcer: ChangeAnnouncer,
+        *,
+        filing: DocumentFiling,
+        upkeep: VaultUpkeep,
+        tombstones: DossierTombstones,
+        outbox: IndexOutboxStore,
+        numbering: NumberingScheme,
+        profiles: dict[str, SlaProfile],
+        default_profile: str,
+        calendar: WorkingCalendar,
+        tz: ZoneInfo,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._lookup = lookup
+        self._numbering = numbering
+        self._profiles = profiles
+        self._default_profile = default_profile
+        self._calendar = calendar
+        self._tz = tz
+        self._clock = clock
+        #: The after-commit listeners every part of the records core announces to.
+        self.announcer = announcer
+        self.filing = filing
+        self.upkeep = upkeep
+        self.tombstones = tombstones
+        #: The index outbox's rows, for its drainer (``search.outbox.IndexOutbox``).
+        self.outbox = outbox
+
+    # ------------------------------------------------------------------ listeners
+    def on_index_changes(self, listener: Callable[[CommittedChanges], None]) -> None:
+        """See :meth:`ChangeAnnouncer.on_index_changes`: called after each commit that wrote outbox rows."""
+        self.announcer.on_index_changes(listener)
+
+    def on_document_filed(self, listener: Callable[[FiledDocument], None], *,
+                          many: Callable[[list[FiledDocument]], None] | None = None) -> None:
+        """See :meth:`ChangeAnnouncer.on_document_filed`: called after each document (or group) is committed."""
+        self.announcer.on_document_filed(listener, many=many)
 
     # ------------------------------------------------------------------ registration (INT-F)
     def register_complaint(self, actor: str, registration: Registration) -> DossierInfo:
@@ -73,7 +133,7 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
             s.add(row)
             s.flush()
             log.info("registered dossier %s by %s", row.archive_number, actor)
-            return self._info(row)
+            return self._lookup.info(row)
 
     def _validated(self, reg: Registration) -> Registration:
         if not reg.matter or not reg.matter.strip():
@@ -99,7 +159,7 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
         now = self._clock()
         effective = on or now.astimezone(self._tz).date()
         with self._uow.write() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             current = DossierState(row.state)
             if to not in TRANSITIONS[current]:
                 raise InvalidTransitionError(row.archive_number, current, f"move to {to}")
@@ -115,11 +175,11 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
             row.state = to
             row.transitions.append(TransitionRow(state=to, on=effective, at=now, actor=actor, note=note))
             # The index holds each document's dossier state: it must follow, whatever happens next.
-            change = self._index_change(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
+            change = self.announcer.record(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
             s.flush()
             entries = [entry_of(change)]
-            info = self._info(row)
-        self._announce(entries)
+            info = self._lookup.info(row)
+        self.announcer.announce(entries)
         return info
 
     def extend_conclusion(self, actor: str, ref: str, *, days: int, reason: str, approved_by: str) -> DossierInfo:
@@ -129,17 +189,17 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
         if not reason.strip():
             raise InvalidRegistrationError("reason", "an extension needs the reasons given to the complainant (TL-03)")
         with self._uow.write() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             if DossierState(row.state) not in (DossierState.ACCEPTED, DossierState.INVESTIGATING):
                 raise InvalidTransitionError(row.archive_number, row.state, "extend the conclusion period")
             row.extensions.append(ExtensionRow(days=days, reason=reason.strip(), approved_by=approved_by, recorded_at=self._clock()))
             s.flush()
-            return self._info(row)
+            return self._lookup.info(row)
 
     # ------------------------------------------------------------------ queries
     def get_dossier(self, actor: str, ref: str) -> DossierInfo:
         with self._uow.read() as s:
-            return self._info(self._dossier_row(s, ref, load_all=True))
+            return self._lookup.info(self._lookup.dossier_row(s, ref, load_all=True))
 
     def deadlines(self, info: DossierInfo, as_of: date | None = None) -> tuple[ClockStatus, ...]:
         """The statutory clocks of a dossier as of a date (TL-01..04); overdue is computable for any date."""
@@ -172,7 +232,7 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
             counts = dict(s.execute(select(DocumentRow.dossier_id, func.count()).group_by(DocumentRow.dossier_id)).all())
             out: list[DossierSummary] = []
             for row in s.scalars(q):
-                info = self._info(row, with_documents=False)
+                info = self._lookup.info(row, with_documents=False)
                 if visible is not None and not visible(info):
                     continue
                 # Overdue = a time limit that has passed with its step still not taken (TL-36 催办).
@@ -199,7 +259,7 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
             ).order_by(DossierRow.received_at, DossierRow.serial)
             if received_before is not None:
                 q = q.where(DossierRow.received_at < received_before)
-            return [self._info(row, with_documents=False) for row in s.scalars(q)]
+            return [self._lookup.info(row, with_documents=False) for row in s.scalars(q)]
 
     def _dates(self, info: DossierInfo) -> DossierDates:
         d = info.state_dates
@@ -213,6 +273,98 @@ class RecordsService(DocumentFiling, VaultUpkeep, DossierTombstones):
             replied_on=d.get(DossierState.REPLIED),
             extension_days=sum(e.days for e in info.extensions),
         )
+
+
+    # ------------------------------------------------------------------ documents (records.filing)
+    def file_document(
+        self,
+        actor: str,
+        ref: str,
+        source_path: Path | bytes,
+        *,
+        kind: DocumentKind,
+        filename: str | None = None,
+        media_type: str = "application/octet-stream",
+        received_at: datetime | None = None,
+        channel: Channel | None = None,
+        source: DocumentSource = DocumentSource.UPLOAD,
+        parent_item: str | None = None,
+        supersedes_item: str | None = None,
+        analysis: DocumentAnalysis | None = None,
+        sha256: str | None = None,
+        amendment_reason: str | None = None,
+    ) -> DocumentInfo:
+        """See :meth:`DocumentFiling.file_document`."""
+        return self.filing.file_document(
+            actor, ref, source_path, kind=kind, filename=filename, media_type=media_type, received_at=received_at,
+            channel=channel, source=source, parent_item=parent_item, supersedes_item=supersedes_item,
+            analysis=analysis, sha256=sha256, amendment_reason=amendment_reason)
+
+    def file_documents(self, actor: str, ref: str, filings: Sequence[Filing]) -> list[DocumentInfo | DuplicateDocumentError]:
+        """See :meth:`DocumentFiling.file_documents`."""
+        return self.filing.file_documents(actor, ref, filings)
+
+    def filed_documents(self, actor: str, *, dossier: str | None = None) -> Iterator[FiledDocument]:
+        """See :meth:`DocumentFiling.filed_documents`."""
+        return self.filing.filed_documents(actor, dossier=dossier)
+
+    def filed_document(self, actor: str, document_id: str) -> FiledDocument | None:
+        """See :meth:`DocumentFiling.filed_document`."""
+        return self.filing.filed_document(actor, document_id)
+
+    def dossier_document_ids(self, actor: str, ref: str) -> list[str]:
+        """See :meth:`DocumentFiling.dossier_document_ids`."""
+        return self.filing.dossier_document_ids(actor, ref)
+
+    def live_document_ids(self, actor: str) -> Iterator[str]:
+        """See :meth:`DocumentFiling.live_document_ids`."""
+        return self.filing.live_document_ids(actor)
+
+    def existing_item(self, actor: str, ref: str, sha256: str) -> str | None:
+        """See :meth:`DocumentFiling.existing_item`."""
+        return self.filing.existing_item(actor, ref, sha256)
+
+    def document_hashes(self, actor: str, ref: str) -> dict[str, str]:
+        """See :meth:`DocumentFiling.document_hashes`."""
+        return self.filing.document_hashes(actor, ref)
+
+    def find_documents_by_sha256(self, actor: str, sha256: str) -> list[tuple[str, str]]:
+        """See :meth:`DocumentFiling.find_documents_by_sha256`."""
+        return self.filing.find_documents_by_sha256(actor, sha256)
+
+    def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]:
+        """See :meth:`DocumentFiling.retrieve_document`."""
+        return self.filing.retrieve_document(actor, item)
+
+    def document_text(self, actor: str, item: str) -> tuple[DocumentInfo, str, dict[str, str]]:
+        """See :meth:`DocumentFiling.document_text`."""
+        return self.filing.document_text(actor, item)
+
+    def get_document(self, actor: str, item: str) -> DocumentInfo:
+        """See :meth:`DocumentFiling.get_document`."""
+        return self.filing.get_document(actor, item)
+
+    # ------------------------------------------------------------------ vault (records.upkeep)
+    def verify_vault(self, actor: str, *, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """See :meth:`VaultUpkeep.verify_vault`."""
+        return self.upkeep.verify_vault(actor, progress=progress)
+
+    def rotate_master_key(self, actor: str, *, batch: int = 500) -> RotationReport:
+        """See :meth:`VaultUpkeep.rotate_master_key`."""
+        return self.upkeep.rotate_master_key(actor, batch=batch)
+
+    # ------------------------------------------------------------------ disposal (records.tombstone)
+    def disposal_manifest(self, actor: str, ref: str) -> DisposalManifest:
+        """See :meth:`DossierTombstones.disposal_manifest`."""
+        return self.tombstones.disposal_manifest(actor, ref)
+
+    def destroy_data_keys(self, actor: str, ref: str) -> int:
+        """See :meth:`DossierTombstones.destroy_data_keys`."""
+        return self.tombstones.destroy_data_keys(actor, ref)
+
+    def tombstone_dossier(self, actor: str, ref: str, *, note: str) -> DossierInfo:
+        """See :meth:`DossierTombstones.tombstone_dossier`."""
+        return self.tombstones.tombstone_dossier(actor, ref, note=note)
 
 
 def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:

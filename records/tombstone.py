@@ -17,12 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 import logging
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from records.clock import Clock
+from records.db import UnitOfWork
 from records.errors import DisposalIncompleteError, InvalidTransitionError
-from records.lookup import RecordsLookup
-from records.model import DossierInfo, DossierState, item_number
+from records.events import ChangeAnnouncer
+from records.lookup import CatalogueLookup
+from records.model import DossierInfo, DossierState
 from records.outbox import IndexChange, OutboxEntry, entry_of
 from records.tables import DocumentRow, StoredObjectRow, TransitionRow
 
@@ -70,20 +74,33 @@ class DisposalManifest:
         return any(o.shredded_at is not None for i in self.items for o in i.objects)
 
 
-class DossierTombstones(RecordsLookup):
-    """Disposal use cases of RecordsService (the catalogue side of crypto-shredding)."""
+class DossierTombstones:
+    """Disposal use cases of RecordsService (the catalogue side of crypto-shredding).
+
+    Needs the catalogue (``uow``, ``lookup``), the ``announcer`` (the index drops what is
+    shredded) and the archive's clock and time zone (the DISPOSED step's date). Never the vault:
+    destroying the wrapped data keys is a catalogue change; deleting blobs is the caller's.
+    """
+
+    def __init__(self, uow: UnitOfWork, lookup: CatalogueLookup, announcer: ChangeAnnouncer, *,
+                 tz: ZoneInfo, clock: Clock) -> None:
+        self._uow = uow
+        self._lookup = lookup
+        self._announcer = announcer
+        self._tz = tz
+        self._clock = clock
 
     def disposal_manifest(self, actor: str, ref: str) -> DisposalManifest:
         """Every document and stored object of a dossier, with whether each object is shredded."""
         with self._uow.read() as s:
-            row = self._dossier_row(s, ref, load_all=True)
+            row = self._lookup.dossier_row(s, ref, load_all=True)
             items = []
             for doc in row.documents:
                 objects = s.scalars(select(StoredObjectRow).where(StoredObjectRow.document_id == doc.id)
                                     .order_by(StoredObjectRow.kind)).all()
                 items.append(DisposalItem(
                     document_id=doc.id,
-                    item_number=item_number(row.archive_number, doc.item_seq, self._item_width, doc.version),
+                    item_number=self._lookup.item_number(row.archive_number, doc.item_seq, doc.version),
                     kind=doc.kind, media_type=doc.media_type, size=doc.size, sha256=doc.sha256,
                     objects=tuple(StoredObjectState(o.id, o.kind, o.shredded_at) for o in objects),
                 ))
@@ -101,7 +118,7 @@ class DossierTombstones(RecordsLookup):
         """
         now = self._clock()
         with self._uow.write() as s:
-            row = self._dossier_row(s, ref)
+            row = self._lookup.dossier_row(s, ref)
             if DossierState(row.state) not in _DISPOSABLE:
                 raise InvalidTransitionError(row.archive_number, row.state, "destroy its documents (seal it first)")
             doc_ids = select(DocumentRow.id).where(DocumentRow.dossier_id == row.id)
@@ -111,13 +128,13 @@ class DossierTombstones(RecordsLookup):
                 o.wrapped_key, o.key_id, o.shredded_at = None, None, now
             destroyed = len(objects)
             # Every document, not only those shredded now: a re-run after a crash removes the entries too.
-            changes = [self._index_change(s, IndexChange.DOCUMENT_REMOVED, doc_id, now)
+            changes = [self._announcer.record(s, IndexChange.DOCUMENT_REMOVED, doc_id, now)
                        for doc_id in s.scalars(doc_ids.order_by(DocumentRow.item_seq, DocumentRow.version))]
             s.flush()
             entries: list[OutboxEntry] = [entry_of(c) for c in changes]
         # Earlier page images in SQLite's WAL still hold the wrapped keys until it is checkpointed.
         self._uow.checkpoint()
-        self._announce(entries)
+        self._announcer.announce(entries)
         log.info("destroyed %d data key(s) of dossier %s by %s", destroyed, ref, actor)
         return destroyed
 
@@ -136,10 +153,10 @@ class DossierTombstones(RecordsLookup):
         """
         now = self._clock()
         with self._uow.write() as s:
-            row = self._dossier_row(s, ref, load_all=True)
+            row = self._lookup.dossier_row(s, ref, load_all=True)
             state = DossierState(row.state)
             if state is DossierState.DISPOSED:
-                return self._info(row)
+                return self._lookup.info(row)
             if state not in _DISPOSABLE:
                 raise InvalidTransitionError(row.archive_number, row.state, "dispose of it (seal it first)")
             doc_ids = [d.id for d in row.documents]
@@ -159,18 +176,18 @@ class DossierTombstones(RecordsLookup):
                 e.reason = ""
             for doc in row.documents:
                 # The file name often names the complainant; the item number identifies the document.
-                doc.filename = item_number(row.archive_number, doc.item_seq, self._item_width, doc.version)
+                doc.filename = self._lookup.item_number(row.archive_number, doc.item_seq, doc.version)
                 doc.outcome_message = None
             local_day = now.astimezone(self._tz).date()
             row.state = DossierState.DISPOSED
             row.transitions.append(TransitionRow(state=DossierState.DISPOSED, on=local_day, at=now, actor=actor,
                                                  note=note))
-            change = self._index_change(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
+            change = self._announcer.record(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
             s.flush()
             entries = [entry_of(change)]
-            info = self._info(row)
+            info = self._lookup.info(row)
         self._uow.checkpoint()  # best effort: a reader holding an old snapshot delays it to the next one
-        self._announce(entries)
+        self._announcer.announce(entries)
         log.info("dossier %s disposed of by %s (%s)", info.archive_number, actor, note)
         return info
 

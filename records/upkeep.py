@@ -1,4 +1,8 @@
-"""VaultUpkeep: verifying every stored object and rotating the master key (ARC-6)."""
+"""VaultUpkeep: verifying every stored object and rotating the master key (ARC-6).
+
+Both walk the catalogue's stored objects and ask the vault about each; neither changes what a
+dossier holds, so the service needs only the catalogue and the vault, and no listener hears of it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ import logging
 
 from sqlalchemy import select
 
-from records.lookup import RecordsLookup
-from records.model import item_number
+from records.db import UnitOfWork
+from records.lookup import CatalogueLookup
 from records.tables import DocumentRow, DossierRow, StoredObjectRow
-from records.vault import IntegrityError, VaultError, WrappedKey
+from records.vault import IntegrityError, Vault, VaultError, WrappedKey
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +43,13 @@ class RotationReport:
     already_current: int
 
 
-class VaultUpkeep(RecordsLookup):
-    """Vault maintenance use cases of RecordsService."""
+class VaultUpkeep:
+    """Vault maintenance use cases of RecordsService: the catalogue (``uow``, ``lookup``) and the vault."""
+
+    def __init__(self, uow: UnitOfWork, vault: Vault, lookup: CatalogueLookup) -> None:
+        self._uow = uow
+        self._vault = vault
+        self._lookup = lookup
 
     # ------------------------------------------------------------------ vault maintenance
     def verify_vault(self, actor: str, *, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
@@ -54,7 +63,7 @@ class VaultUpkeep(RecordsLookup):
                 .order_by(DossierRow.archive_number, DocumentRow.item_seq, DocumentRow.version)
             ).all()
             items = [
-                (item_number(d.archive_number, doc.item_seq, self._item_width, doc.version), o.id, o.kind, o.key_id, o.wrapped_key, o.sha256)
+                (self._lookup.item_number(d.archive_number, doc.item_seq, doc.version), o.id, o.kind, o.key_id, o.wrapped_key, o.sha256)
                 for o, doc, d in rows
             ]
         problems: list[VerifyProblem] = []

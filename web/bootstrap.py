@@ -23,8 +23,13 @@ from records.clock import Clock, system_clock
 from records.errors import ConfigurationError
 from records.health import CatalogueProbe, Health, KeysProbe, StoreProbe
 from records.numbering import NumberingScheme
-from records.outbox import CommittedChanges, IndexChange
+from records.events import ChangeAnnouncer
+from records.filing import DocumentFiling
+from records.lookup import CatalogueLookup
+from records.outbox import CommittedChanges, IndexChange, IndexOutboxStore
 from records.service import RecordsService
+from records.tombstone import DossierTombstones
+from records.upkeep import VaultUpkeep
 from records.settings import Settings
 from records.vault import Vault, WrappedKey, open_blob_store, open_key_provider, prepare_blob_store
 from records.access.log import AccessLog, ensure_signing_key
@@ -223,17 +228,7 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
         engine.dispose()
         raise
     vault = Vault(open_blob_store(settings), keys, segment_size=settings.vault.segment_size)
-    records = RecordsService(
-        uow,
-        vault,
-        numbering=NumberingScheme(settings.numbering.template, settings.numbering.serial_width),
-        item_width=settings.numbering.item_width,
-        profiles=profiles_from_settings(settings.deadlines),
-        default_profile=settings.deadlines.default_profile,
-        calendar=ChinaWorkingCalendar.from_settings(settings.deadlines),
-        tz=tz,
-        clock=clock,
-    )
+    records = _records_service(settings, uow, vault, tz=tz, clock=clock)
     search = SearchService(
         open_index(settings.search, data_dir=settings.data_dir, key=_search_key(settings, vault)), tz)
     # The index follows the catalogue through the outbox: each change (documents filed, dossiers
@@ -263,6 +258,32 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
         _catch_up(outbox)
     return Services(records=records, search=search, access=access, retention=retention, uow=uow, vault=vault,
                     gate=gate, outbox=outbox, ingest_settings=settings.ingest, health=health, clock=clock)
+
+
+def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: ZoneInfo, clock: Clock) -> RecordsService:
+    """The records core, wired here and only here (issue #9): small services, each handed what it uses.
+
+    They share one ``CatalogueLookup`` (row lookups over a caller's session) and one
+    ``ChangeAnnouncer`` (the after-commit listeners), so a listener registered on the
+    RecordsService hears of every change, whether filing, the lifecycle or disposal made it.
+    """
+    lookup = CatalogueLookup(settings.numbering.item_width)
+    announcer = ChangeAnnouncer()
+    return RecordsService(
+        uow,
+        lookup,
+        announcer,
+        filing=DocumentFiling(uow, vault, lookup, announcer, tz=tz, clock=clock),
+        upkeep=VaultUpkeep(uow, vault, lookup),
+        tombstones=DossierTombstones(uow, lookup, announcer, tz=tz, clock=clock),
+        outbox=IndexOutboxStore(uow, clock=clock),
+        numbering=NumberingScheme(settings.numbering.template, settings.numbering.serial_width),
+        profiles=profiles_from_settings(settings.deadlines),
+        default_profile=settings.deadlines.default_profile,
+        calendar=ChinaWorkingCalendar.from_settings(settings.deadlines),
+        tz=tz,
+        clock=clock,
+    )
 
 
 def _after_commit(outbox: IndexOutbox) -> Callable[[CommittedChanges], None]:

@@ -108,7 +108,7 @@ def test_a_change_is_applied_right_after_its_commit_and_leaves_no_row(services: 
 def test_rows_are_written_in_the_same_transaction_as_the_change(services: Services) -> None:
     """A listener that never runs (the process died) still leaves the change's row committed."""
     number = _dossier(services)
-    services.records._index_listeners.clear()  # as if the process died right after each commit
+    services.records.announcer._index_listeners.clear()  # as if the process died right after each commit
     doc = _file(services, number, "ocelotine")
     services.records.advance("clerk", number, DossierState.ACCEPTED)
     assert [(r.kind, r.ref, r.attempts) for r in _rows(services)] == [
@@ -416,7 +416,7 @@ def test_outbox_ids_are_never_reused_after_the_table_drained(services: Services,
     number = _dossier(services)
     ids = []
     for word in ("a", "b"):
-        services.records._index_listeners.clear()
+        services.records.announcer._index_listeners.clear()
         _file(services, number, f"lychee{word}")
         (row,) = _rows(services)
         ids.append(row.id)
