@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
+from records.access.identity import Identity  # noqa: E402
 from records.model import DocumentAnalysis, DocumentKind, Registration  # noqa: E402
 from records.settings import load_settings  # noqa: E402
 from records.tables import StoredObjectRow  # noqa: E402
@@ -102,7 +103,7 @@ def build(data_dir: Path, docs: int) -> dict[str, Any]:
 
 def _service(services: Services, data_dir: Path, reports: Path) -> InventoryService:
     settings = load_settings(data_dir=data_dir)
-    return InventoryService(services.uow, services.vault, services.search, reports_dir=reports,
+    return InventoryService(services.uow, services.vault, services.search, access=services.access, reports_dir=reports,
                             item_width=settings.numbering.item_width, serial_width=settings.numbering.serial_width,
                             write_reports=write_reports)
 
@@ -137,7 +138,7 @@ def measure(data_dir: Path, repeat: int) -> dict[str, Any]:
                 objects, size, took = baseline(services)
                 base_best = min(base_best, took)
                 t0 = time.perf_counter()
-                report = service.run("bench", resume=False)
+                report = service.run(Identity.operator("bench"), resume=False)
                 inv_best = min(inv_best, time.perf_counter() - t0)
                 findings = len(report.findings)
                 if report.objects_checked != objects:

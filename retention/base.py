@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.access.errors import AccessDeniedError, UserNotFoundError
-from records.access.identity import AccessEvent, Identity, Outcome
+from records.access.identity import AccessEvent, Action, Identity, Outcome
 from records.access.log import AccessLog
-from records.access.policy import fold_keyword
+from records.access.policy import decide, fold_keyword
 from records.access.service import AccessService
 from records.db import UnitOfWork
 from records.service import RecordsService
@@ -96,6 +96,24 @@ class RetentionBase:
             return self._access.identity(name)
         except UserNotFoundError:
             return Identity(name=name, role=None, active=False)
+
+    def _decide(self, who: Identity, action: Action, ref: str | None, *, object_type: str) -> Identity:
+        """Ask the policy (``records.access.policy``) whether ``who`` may do ``action`` on the archive.
+
+        Decided on the account as it stands now (a disabled account or changed role counts at
+        once). A refusal is committed to the access log and raised; an allowed act is logged by
+        the caller, in the same transaction as the change it makes, with what it changed.
+
+        Returns:
+            The caller as re-read, to act and be logged as.
+        Raises:
+            AccessDeniedError: the policy refuses (logged).
+        """
+        fresh = who if who.console else self._person(who.name)
+        decision = decide(fresh, action, None, now=self._clock(), fold=self._fold)
+        if not decision.allowed:
+            self._refuse(fresh, action.value, ref, decision.reason, object_type=object_type)
+        return fresh
 
     def _record(self, s: Session, who: Identity, action: str, ref: str | None, *, allowed: bool, reason: str,
                 details: Mapping[str, str] | None = None, object_type: str = "dossier") -> None:

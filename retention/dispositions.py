@@ -24,7 +24,6 @@ from records.access.identity import Action, Identity, Role
 from records.access.tables import dossier_target
 from records.model import DossierState
 from records.tables import DossierRow
-from retention.disposal import execute_disposition
 from retention.errors import (
     DispositionNotFoundError, InvalidDispositionError, SameApproverError,
 )
@@ -102,10 +101,7 @@ class DispositionDesk(HoldDesk):
             InvalidDispositionError: nothing due, or a named dossier is not due (or held, or in
                 another open disposition).
         """
-        who = self._person(name)
-        if not (who.active and who.role is Role.ARCHIVIST):
-            self._refuse(who, "dispose_review", None, f"{name} ({who.role_label}) is not an enabled archivist account; "
-                         "review needs one", object_type="disposition")
+        who = self._decide(self._person(name), Action.DISPOSE_REVIEW, None, object_type="disposition")
         candidates = {d.archive_number: d for d in self.due(as_of)
                       if d.action == action and d.disposition_state is None}
         if numbers:
@@ -154,9 +150,7 @@ class DispositionDesk(HoldDesk):
         if who.name in reviewers:  # checked first: the reason that always applies to the reviewer
             self._refuse(who, "dispose_approve", disposition_id, "the reviewer may not approve the same disposition",
                          object_type="disposition", error=SameApproverError(who.name, disposition_id))
-        if not (who.active and who.role is Role.MANAGER):
-            self._refuse(who, "dispose_approve", disposition_id, f"{name} ({who.role_label}) is not an enabled manager "
-                         "account; approval needs one", object_type="disposition")
+        who = self._decide(who, Action.DISPOSE_APPROVE, disposition_id, object_type="disposition")
         if who.departments is not None and not departments <= who.departments:
             outside = ", ".join(sorted(str(d) for d in departments - who.departments))
             self._refuse(who, "dispose_approve", disposition_id, f"dossiers of other departments ({outside})",
@@ -185,6 +179,11 @@ class DispositionDesk(HoldDesk):
             else:
                 ids = list(s.scalars(select(DispositionRow.id).where(DispositionRow.state.in_(
                     [DispositionState.APPROVED, DispositionState.EXECUTING])).order_by(DispositionRow.created_at)))
+        # Imported here, not at the top: the executor brings the certificate, bag and shredding
+        # code, which every command that opens the archive (`dossier show` …) would load for
+        # nothing (issue #9 item 7).
+        from retention.disposal import execute_disposition
+
         done: list[Disposition] = []
         for did in ids:
             started = self._start(who, did)

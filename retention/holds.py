@@ -9,13 +9,13 @@ so a dossier that comes to match later is held too. Holds are never deleted; lif
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records.access.identity import DossierTarget, GrantFilter, Identity, Role
+from records.access.identity import Action, DossierTarget, GrantFilter, Identity
 from records.access.model import AccessScope
 from records.access.policy import matches
 from records.errors import DossierNotFoundError
@@ -26,9 +26,6 @@ from retention.model import Hold, HoldFilter
 from retention.tables import HoldRow
 
 __all__ = ["HoldDesk", "hold_of"]
-
-# Who may place and lift holds besides the console operator.
-HOLDERS = frozenset({Role.ARCHIVIST, Role.MANAGER})
 
 
 def hold_of(row: HoldRow) -> Hold:
@@ -47,7 +44,7 @@ class HoldDesk(RetentionBase):
     """Legal-hold use cases of RetentionService."""
 
     def place_hold(self, who: Identity, *, reason: str, number: str | None = None,
-                   filter: HoldFilter | None = None) -> Hold:
+                   filter: HoldFilter | None = None, details: Mapping[str, str] | None = None) -> Hold:
         """Hold one dossier (``number``) or every dossier matching ``filter``, for ``reason``.
 
         Raises:
@@ -62,7 +59,7 @@ class HoldDesk(RetentionBase):
         if filter is not None and filter == HoldFilter():
             raise InvalidHoldError("a filter must limit at least one of respondent, category, received")
         target = number or _render(filter)
-        self._check_holder(who, "hold", target)
+        who = self._decide(who, Action.PLACE_HOLD, target, object_type="dossier" if number else "filter")
         with self._uow.write() as s:
             if number is not None and s.scalars(select(DossierRow.id).where(DossierRow.archive_number == number)).first() is None:
                 raise DossierNotFoundError(number)
@@ -72,12 +69,12 @@ class HoldDesk(RetentionBase):
                           categories=sorted(f.categories) if f.categories else None,
                           received_from=f.received_from, received_until=f.received_until)
             s.add(row)
-            self._record(s, who, "hold", target, allowed=True, reason=reason.strip(), details={"hold": row.id},
+            self._record(s, who, "hold", target, allowed=True, reason=reason.strip(), details={**(details or {}), "hold": row.id},
                          object_type="dossier" if number else "filter")
             s.flush()
             return hold_of(row)
 
-    def lift_hold(self, who: Identity, ref: str, *, reason: str) -> list[Hold]:
+    def lift_hold(self, who: Identity, ref: str, *, reason: str, details: Mapping[str, str] | None = None) -> list[Hold]:
         """Lift the hold with id ``ref``, or every active hold placed on dossier ``ref`` itself.
 
         A dossier covered by a filter hold stays held until that filter hold is lifted by its id.
@@ -87,7 +84,7 @@ class HoldDesk(RetentionBase):
         """
         if not reason.strip():
             raise InvalidHoldError("lifting a hold needs a reason")
-        self._check_holder(who, "hold_lift", ref)
+        who = self._decide(who, Action.LIFT_HOLD, ref, object_type="hold")
         with self._uow.write() as s:
             rows = list(s.scalars(select(HoldRow).where(
                 ((HoldRow.id == ref) | (HoldRow.archive_number == ref)), HoldRow.lifted_at.is_(None))))
@@ -96,7 +93,8 @@ class HoldDesk(RetentionBase):
             for row in rows:
                 row.lifted_at, row.lifted_by, row.lift_reason = self._clock(), who.name, reason.strip()
                 self._record(s, who, "hold_lift", row.archive_number or ref, allowed=True, reason=reason.strip(),
-                             details={"hold": row.id}, object_type="dossier" if row.archive_number else "filter")
+                             details={**(details or {}), "hold": row.id},
+                             object_type="dossier" if row.archive_number else "filter")
             s.flush()
             return [hold_of(r) for r in rows]
 
@@ -135,13 +133,6 @@ class HoldDesk(RetentionBase):
         target = DossierTarget(dossier_id=None, state="", respondent=respondent, category=category,
                                received_on=received_on)
         return matches(scope, target, self._fold)
-
-    def _check_holder(self, who: Identity, action: str, ref: str) -> None:
-        if who.console:
-            return
-        if not who.active or who.role not in HOLDERS:
-            self._refuse(who, action, ref, f"{who.name} ({who.role_label}) may not place or lift legal holds; "
-                         "archivists and managers may")
 
 
 def _render(f: HoldFilter | None) -> str:

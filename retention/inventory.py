@@ -25,7 +25,7 @@ import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -34,6 +34,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
+from records.access.identity import Action, Identity, RequestContext
+from records.access.service import AccessService
 from records.db import UnitOfWork
 from records.model import ObjectKind, item_number
 from records.tables import DocumentRow, DossierRow, NumberSeriesRow, StoredObjectRow
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_NO_CONTEXT = RequestContext()
 
 PROGRESS_FILE = "progress.jsonl"
 DEFAULT_BATCH = 500
@@ -170,14 +173,16 @@ class InventoryService:
         item_width, serial_width: the numbering settings, to print numbers as the archive does.
         write_reports: renders a finished run (HTML, CSV, PDF); see ``retention.inventory_report``.
         clock: aware UTC now.
+        access: decides and logs who may run it (RUN_INVENTORY; ``AccessService``).
     """
 
-    def __init__(self, uow: UnitOfWork, vault: Vault, index: IndexChecker, *, reports_dir: Path,
+    def __init__(self, uow: UnitOfWork, vault: Vault, index: IndexChecker, *, access: AccessService, reports_dir: Path,
                  item_width: int, serial_width: int, write_reports: ReportWriter | None = None,
                  clock: Callable[[], datetime] = system_clock,
                  owned_elsewhere: Callable[[], Iterable[str]] = lambda: ()) -> None:
         """``owned_elsewhere`` names store keys other parts of the catalogue own (queued uploads'
         staging copies), so they are not reported as orphans."""
+        self._access = access
         self._owned_elsewhere = owned_elsewhere
         self._uow = uow
         self._vault = vault
@@ -189,12 +194,13 @@ class InventoryService:
         self._clock = clock
 
     # ------------------------------------------------------------------ the use case
-    def run(self, actor: str, *, resume: bool = True, batch: int = DEFAULT_BATCH,
-            progress: Progress | None = None) -> InventoryReport:
+    def run(self, who: Identity, *, resume: bool = True, batch: int = DEFAULT_BATCH,
+            progress: Progress | None = None, context: RequestContext = _NO_CONTEXT,
+            details: Mapping[str, str] | None = None) -> InventoryReport:
         """Check every stored object and the archive around it; write the dated report.
 
         Args:
-            actor: who runs it (recorded in the report).
+            who: who runs it: decided by the policy and logged (RUN_INVENTORY), named in the report.
             resume: continue the newest run if it is unfinished; otherwise start a new run.
             batch: objects between checkpoints.
             progress: called with (objects done, objects in the catalogue).
@@ -205,6 +211,9 @@ class InventoryService:
         """
         if batch < 1:
             raise ValueError("batch must be at least 1")
+        self._access.enforce(who, Action.RUN_INVENTORY, None, context=context,
+                             details={**(details or {}), "resume": str(resume).lower()})
+        actor = who.name
         state, path = (self._load_unfinished() if resume else None) or self._start(actor)
         resumed_from = state.checked
         if resumed_from:

@@ -9,26 +9,28 @@ change with its reason. Holds are in ``retention.holds``, review/approval/execut
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
-from records.access.identity import Action, Identity, Role
+from records.access.identity import Action, Identity, RequestContext
 from records.access.policy import target_of
 from records.errors import DossierNotFoundError, InvalidTransitionError
 from records.model import DocumentInfo, DocumentKind, DossierInfo, DossierState
 from records.tables import DossierRow
 from retention.dispositions import DispositionDesk, DueItem
 from retention.errors import ReasonRequiredError, SealIncompleteError
-from retention.model import Hold, Plan, PlanChange, Trigger
+from retention.model import Disposition, Hold, Plan, PlanChange, RetentionRule, Trigger
 from retention.schedule import plan_for
 from retention.sealing import missing_materials, required_for
 from retention.tables import PlanChangeRow, PlanRow
 
 __all__ = ["DueItem", "RetentionService", "RetentionView"]  # DueItem is re-exported for callers
+
+_NO_CONTEXT = RequestContext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +95,12 @@ class RetentionService(DispositionDesk):
             AccessDeniedError: ``who`` is not an archivist (or the console) (logged).
             SealedDossierError: no reason given.
         """
-        if not who.console and not (who.active and who.role is Role.ARCHIVIST):
-            self._refuse(who, "amend_sealed", number, f"{who.name} ({who.role_label}) may not add to a sealed dossier; "
-                         "only an archivist may, with a reason")
-        info = self._records.file_document(who.name, number, source, kind=kind, filename=filename, media_type=media_type,
-                                           amendment_reason=reason)
-        with self._uow.write() as s:
-            self._record(s, who, "amend_sealed", info.item_number, allowed=True, reason=reason.strip(),
-                         object_type="document")
-        return info
+        dossier = self._records.get_dossier(who.name, number)
+        # Decided and logged before the filing, like every change through the gate; the entry
+        # carries the reason, and the timeline keeps it with the new document.
+        self._access.enforce(who, Action.AMEND, target_of(dossier, self._tz), details={"reason": reason.strip()})
+        return self._records.file_document(who.name, dossier.archive_number, source, kind=kind, filename=filename,
+                                           media_type=media_type, amendment_reason=reason)
 
     # ------------------------------------------------------------------ plans (RET)
     def plan(self, actor: str, *, reason: str, numbers: Sequence[str] | None = None) -> list[PlanChange]:
@@ -144,6 +143,54 @@ class RetentionService(DispositionDesk):
                                     reason=change.reason, actor=actor, at=now))
                 changes.append(change)
         return changes
+
+    # ------------------------------------------------------------------ the doors: decided and logged
+    # The CLI (and any page or API that shows retention) calls these; each asks the policy and
+    # leaves one access-log entry, reads included. The undecorated methods above (``due``,
+    # ``show``, ``plan``, ``holds``, ``dispositions``, ``rules``) serve the services that have
+    # decided already: a review reads the due queue, sealing re-plans, the dossier page shows the
+    # plan under its own view_dossier entry.
+    def due_queue(self, who: Identity, as_of: date | None = None, *, include_held: bool = False,
+                  context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> list[DueItem]:
+        """:meth:`due`, for ``who`` (VIEW_RETENTION)."""
+        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="due",
+                             details={**(details or {}), "as_of": str(as_of or self._today())})
+        return self.due(as_of, include_held=include_held)
+
+    def plan_view(self, who: Identity, number: str, *, context: RequestContext = _NO_CONTEXT,
+                  details: Mapping[str, str] | None = None) -> RetentionView:
+        """:meth:`show`, for ``who`` (VIEW_RETENTION on that dossier)."""
+        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref=number, details=details)
+        return self.show(number)
+
+    def hold_list(self, who: Identity, *, include_lifted: bool = False, context: RequestContext = _NO_CONTEXT,
+                  details: Mapping[str, str] | None = None) -> list[Hold]:
+        """:meth:`holds`, for ``who`` (VIEW_RETENTION)."""
+        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="holds", details=details)
+        return self.holds(include_lifted=include_lifted)
+
+    def disposition_list(self, who: Identity, *, context: RequestContext = _NO_CONTEXT,
+                         details: Mapping[str, str] | None = None) -> list[Disposition]:
+        """:meth:`dispositions`, for ``who`` (VIEW_RETENTION)."""
+        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="dispositions",
+                             details=details)
+        return self.dispositions()
+
+    def schedule(self, who: Identity, *, context: RequestContext = _NO_CONTEXT,
+                 details: Mapping[str, str] | None = None) -> tuple[RetentionRule, ...]:
+        """:meth:`rules`, for ``who`` (VIEW_RETENTION)."""
+        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="rules", details=details)
+        return self.rules()
+
+    def replan(self, who: Identity, *, reason: str, numbers: Sequence[str] | None = None,
+               context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> list[PlanChange]:
+        """:meth:`plan`, for ``who`` (PLAN_RETENTION); each changed plan also records who and why."""
+        if not reason.strip():
+            raise ReasonRequiredError("re-planning")
+        self._access.enforce(who, Action.PLAN_RETENTION, None, context=context,
+                             object_ref=",".join(numbers) if numbers else "all",
+                             details={**(details or {}), "reason": reason.strip()})
+        return self.plan(who.name, reason=reason, numbers=numbers)
 
     def show(self, number: str) -> RetentionView:
         """Rule, disposal date, holds and plan history of one dossier (RET: every dossier shows them)."""

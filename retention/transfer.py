@@ -379,17 +379,22 @@ class ImportReport:
     dossiers: tuple[ImportedDossier, ...] = field(default=())
 
 
-def import_bag(services: BagServices, bag_dir: Path, *, actor: str, tz: tzinfo, now: datetime) -> ImportReport:
+def import_bag(services: BagServices, bag_dir: Path, *, operator: Identity, tz: tzinfo, now: datetime,
+               details: Mapping[str, str] | None = None) -> ImportReport:
     """Validate a package, then open one dossier per ``metadata.json`` and ingest its originals.
 
-    Nothing is filed unless the whole package validates. Each original goes through the ingest
-    pipeline (detection, extraction/OCR, encryption) with the kind the package records, under
-    its original file name; each gets its recorded outcome.
+    The operator's ``Action.IMPORT`` is decided and logged first. Nothing is filed unless the
+    whole package validates. Each original goes through the ingest pipeline (detection,
+    extraction/OCR, encryption) with the kind the package records, under its original file
+    name; each gets its recorded outcome.
 
     Raises:
+        AccessDeniedError: the policy refuses ``operator`` the import (logged).
         BagInvalidError: not a valid package (nothing imported).
         InvalidRegistrationError: a dossier's registration fields are not acceptable here.
     """
+    services.access.enforce(operator, Action.IMPORT, None, object_ref=Path(bag_dir).name, details=details)
+    actor = operator.name
     validated = validate_bag(bag_dir)
     data = Path(validated.bag.path) / "data"
     metas = sorted(data.glob("*/metadata.json"))

@@ -37,8 +37,9 @@ from records.access.service import AccessService
 from records.access.watermark import renders_text, stamp_lines, watermark_document
 from records.clock import Clock
 from records.errors import DocumentNotFoundError, DossierNotFoundError
-from records.model import DocumentInfo, DossierInfo, DossierState, Registration
+from records.model import DocumentInfo, DossierInfo, DossierState, FiledDocument, Registration
 from records.service import RecordsService
+from records.upkeep import RotationReport, VerifyReport
 
 __all__ = ["Copy", "Gate", "Original", "Searcher", "dossier_of_item"]
 
@@ -223,6 +224,30 @@ class Gate:
         self._authorize_on(who, Action.ADVANCE, number, context,
                            {**(details or {}), "extend_days": str(days), "approved_by": approved_by})
         return self._records.extend_conclusion(who.name, number, days=days, reason=reason, approved_by=approved_by)
+
+    # ------------------------------------------------------------------ the archive as a whole
+    def verify_vault(self, who: Identity, *, context: RequestContext = _NO_CONTEXT,
+                     details: Mapping[str, str] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """Decrypt every stored object and check it (VERIFY_VAULT): problems by number, never content."""
+        self._access.enforce(who, Action.VERIFY_VAULT, None, context=context, details=details)
+        return self._records.verify_vault(who.name, progress=progress)
+
+    def rotate_master_key(self, who: Identity, *, context: RequestContext = _NO_CONTEXT,
+                          details: Mapping[str, str] | None = None) -> RotationReport:
+        """A new master key, every data key re-wrapped under it (MANAGE_KEYS)."""
+        self._access.enforce(who, Action.MANAGE_KEYS, None, context=context, details=details)
+        return self._records.rotate_master_key(who.name)
+
+    def reindex_source(self, who: Identity, *, context: RequestContext = _NO_CONTEXT,
+                       details: Mapping[str, str] | None = None) -> Iterator[FiledDocument]:
+        """Every live document with its text, for rebuilding the search index (REINDEX).
+
+        A rebuild reads the text of the whole archive, so it is decided and logged like a read;
+        the documents are read lazily as the rebuild consumes them.
+        """
+        self._access.enforce(who, Action.REINDEX, None, context=context, details=details)
+        return self._records.filed_documents(who.name)
 
     # ------------------------------------------------------------------ helpers
     def _authorize_on(self, who: Identity, action: Action, number: str, context: RequestContext,

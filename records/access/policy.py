@@ -5,7 +5,8 @@ Every read and write of the archive is decided here from four things: the caller
 :func:`decide` for one object and :func:`scope_for` for a search or a listing; nothing else in the
 code base grants or refuses access.
 
-The matrix (``D`` = the caller's departments, ``G`` = what an active grant covers, ``*`` = any)::
+The matrix (``D`` = the caller's departments, ``G`` = what an active grant covers, ``*`` = any
+dossier, ``#`` = an act on the archive as a whole)::
 
     action            admin archivist handler manager regulator auditor
     view_dossier        -       *        D       D        G        *     metadata, timeline, document list
@@ -19,6 +20,17 @@ The matrix (``D`` = the caller's departments, ``G`` = what an active grant cover
     file_document       -       *        D       D        -        -
     advance             -       -        D       D        -        -     handling is the departments' work
     seal, dispose       -       *        -       -        -        -     the archive department (ROL-02)
+    amend_sealed        -       *        -       -        -        -     only archivists add to a sealed dossier
+    dispose_review      -       #        -       -        -        -     four eyes: an archivist proposes …
+    dispose_approve     -       -        -       #        -        -     … a manager, another person, approves
+    hold, hold_lift     -       #        -       #        -        -     legal holds (filters reach any dossier)
+    view_retention      -       #        -       #        -        #     due queue, plans, holds, dispositions
+    retention_plan      -       #        -       -        -        -     re-plan under the schedule in effect
+    inventory           -       #        -       -        -        #     ARC-6 stock-taking; findings, no content
+    verify_vault        #       #        -       -        -        #     checks every object; reports no content
+    manage_keys         #       -        -       -        -        -     master key rotation
+    reindex             #       #        -       -        -        -     rebuilds from every document's text
+    import              -       #        -       -        -        -     file another archive's transfer package
     manage_users        *       -        -       -        -        -
     manage_grants       *       *        -       -        -        -     the archive gives consultation (ACS-02)
     read_audit_log      -       -        -       -       own       *     a regulator sees its own entries
@@ -41,6 +53,16 @@ Why these choices:
   allowed everything the dossier state permits: it could read the catalogue and decrypt the vault
   directly, so pretending otherwise would only hide that trust. It is logged like any caller.
 - Disabled accounts and the anonymous caller are refused everything.
+- Retention is the archive department's: it re-plans, reviews disposals, runs inventories and
+  imports packages. Disposal needs a second person of another role (a manager approves what an
+  archivist reviewed; the service also refuses the reviewer as approver). Managers and
+  archivists place legal holds — a department head must be able to stop a disposal — and
+  auditors may look at the retention queues and run inventories, which report findings by
+  number, never content. Administrators verify the vault, rotate keys and rebuild the
+  index: they run the services, and none of these acts shows them a document (a rebuild reads
+  every text into the index, which is why it is decided and logged).
+- Statistics reports are listings (``list_dossiers``), limited to the caller's scope; exporting a
+  report's rows is ``export``.
 - The intake queue (uploads accepted but not yet filed) is looked after by the archive department,
   whose work filing is, and by administrators, who run the services whose outages strand jobs.
   A job names only its dossier, file name and size, so an administrator learns no content; a
@@ -82,22 +104,28 @@ _DEPARTMENT_WORK = {
 
 MATRIX: Mapping[Role, Mapping[Action, Reach]] = {
     Role.ADMIN: {A.MANAGE_USERS: Reach.GLOBAL, A.MANAGE_GRANTS: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL,
-                 A.MANAGE_INTAKE: Reach.GLOBAL, A.SIGN_IN: Reach.GLOBAL},
+                 A.MANAGE_INTAKE: Reach.GLOBAL, A.VERIFY_VAULT: Reach.GLOBAL, A.MANAGE_KEYS: Reach.GLOBAL,
+                 A.REINDEX: Reach.GLOBAL, A.SIGN_IN: Reach.GLOBAL},
     Role.ARCHIVIST: {**{a: Reach.EVERYTHING for a in _READS},
                      A.EXPORT: Reach.EVERYTHING, A.REGISTER: Reach.EVERYTHING, A.FILE_DOCUMENT: Reach.EVERYTHING,
-                     A.SEAL: Reach.EVERYTHING, A.DISPOSE: Reach.EVERYTHING,
+                     A.SEAL: Reach.EVERYTHING, A.DISPOSE: Reach.EVERYTHING, A.AMEND: Reach.EVERYTHING,
+                     A.DISPOSE_REVIEW: Reach.GLOBAL, A.PLACE_HOLD: Reach.GLOBAL, A.LIFT_HOLD: Reach.GLOBAL,
+                     A.VIEW_RETENTION: Reach.GLOBAL, A.PLAN_RETENTION: Reach.GLOBAL, A.RUN_INVENTORY: Reach.GLOBAL,
+                     A.VERIFY_VAULT: Reach.GLOBAL, A.IMPORT: Reach.GLOBAL, A.REINDEX: Reach.GLOBAL,
                      A.MANAGE_GRANTS: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL, A.MANAGE_INTAKE: Reach.GLOBAL,
                      A.SIGN_IN: Reach.GLOBAL},
     Role.HANDLER: _DEPARTMENT_WORK,
-    Role.MANAGER: {**_DEPARTMENT_WORK, A.EXPORT: Reach.DEPARTMENT},
+    Role.MANAGER: {**_DEPARTMENT_WORK, A.EXPORT: Reach.DEPARTMENT, A.DISPOSE_APPROVE: Reach.GLOBAL,
+                   A.PLACE_HOLD: Reach.GLOBAL, A.LIFT_HOLD: Reach.GLOBAL, A.VIEW_RETENTION: Reach.GLOBAL},
     Role.REGULATOR: {**{a: Reach.GRANT for a in _READS}, A.READ_AUDIT_LOG: Reach.OWN_ENTRIES, A.SIGN_IN: Reach.GLOBAL},
     Role.AUDITOR: {A.VIEW_DOSSIER: Reach.EVERYTHING, A.LIST_DOSSIERS: Reach.EVERYTHING,
+                   A.VIEW_RETENTION: Reach.GLOBAL, A.RUN_INVENTORY: Reach.GLOBAL, A.VERIFY_VAULT: Reach.GLOBAL,
                    A.READ_AUDIT_LOG: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL, A.SIGN_IN: Reach.GLOBAL},
 }
 
 # Actions on one dossier: they need a target. LIST_DOSSIERS and SEARCH take none (scope_for limits them).
 DOSSIER_ACTIONS = frozenset({A.VIEW_DOSSIER, A.REGISTER, A.FILE_DOCUMENT, A.VIEW_DOCUMENT, A.DOWNLOAD_DOCUMENT,
-                             A.VIEW_TEXT, A.EXPORT, A.ADVANCE, A.SEAL, A.DISPOSE})
+                             A.VIEW_TEXT, A.EXPORT, A.ADVANCE, A.SEAL, A.DISPOSE, A.AMEND})
 # Sealed means read-only for everyone (ARC-1-05); void and disposed dossiers are finished too.
 _NO_WRITES = frozenset({DossierState.SEALED, DossierState.DISPOSED, DossierState.VOID})
 _WRITES = frozenset({A.FILE_DOCUMENT, A.ADVANCE})
@@ -170,6 +198,8 @@ def _state_refusal(action: Action, target: DossierTarget | None) -> Decision | N
         return None
     if action in _WRITES and target.state in _NO_WRITES:
         return Decision(False, f"dossier {target.ref} is {target.state}: read-only", rule=Rule.STATE)
+    if action is A.AMEND and target.state in (DossierState.DISPOSED, DossierState.VOID):
+        return Decision(False, f"dossier {target.ref} is {target.state}: nothing can be added to it", rule=Rule.STATE)
     if action in _CONTENT and target.state == DossierState.DISPOSED:
         return Decision(False, f"dossier {target.ref} is disposed: its documents are destroyed", rule=Rule.STATE)
     return None

@@ -51,7 +51,10 @@ _MIN_PASSWORD = 8
 _OBJECT_TYPES: Mapping[Action, str] = {
     Action.LIST_DOSSIERS: "catalogue", Action.SEARCH: "catalogue", Action.MANAGE_USERS: "user", Action.SIGN_IN: "user",
     Action.MANAGE_GRANTS: "grant", Action.READ_AUDIT_LOG: "access_log", Action.VERIFY_AUDIT_LOG: "access_log",
-    Action.MANAGE_INTAKE: "intake_job"}
+    Action.MANAGE_INTAKE: "intake_job", Action.DISPOSE_REVIEW: "disposition", Action.DISPOSE_APPROVE: "disposition",
+    Action.PLACE_HOLD: "hold", Action.LIFT_HOLD: "hold", Action.VIEW_RETENTION: "retention",
+    Action.PLAN_RETENTION: "retention", Action.RUN_INVENTORY: "archive", Action.VERIFY_VAULT: "vault",
+    Action.MANAGE_KEYS: "vault", Action.IMPORT: "package", Action.REINDEX: "index"}
 
 
 class AccessService:

@@ -123,6 +123,19 @@ def _calls(a: Archive, tmp: Path) -> list[tuple[list[str], str, str | None, str,
         (["withdraw", a.y, "--reason", "重复登记"], "manager", "auditor", "advance", a.y),
         (["intake", "list", "--json"], "archivist", "handler_a", "manage_intake", None),
         (["intake", "retry", "--all-failed"], "admin", "manager", "manage_intake", None),
+        # retention and the archive as a whole: decided by the same policy, logged once
+        (["retention", "due"], "archivist", "handler_a", "view_retention", "due"),
+        (["retention", "show", a.x], "manager", "regulator", "view_retention", a.x),
+        (["retention", "rules"], "auditor", "handler_a", "view_retention", "rules"),
+        (["retention", "plan", "--reason", "规则更新"], "archivist", "manager", "retention_plan", "all"),
+        (["hold", "add", a.x, "--reason", "审计调阅"], "manager", "handler_a", "hold", a.x),
+        (["hold", "list"], "auditor", "regulator", "view_retention", "holds"),
+        (["hold", "lift", a.x, "--reason", "调阅结束"], "archivist", "auditor", "hold_lift", a.x),
+        (["dispose", "list"], "manager", "handler_b", "view_retention", "dispositions"),
+        (["verify"], "auditor", "handler_a", "verify_vault", None),
+        (["inventory", "--no-progress"], "auditor", "manager", "inventory", None),
+        (["reindex"], "admin", "handler_a", "reindex", None),
+        (["keys", "rotate"], "admin", "archivist", "manage_keys", None),
     ]
 
 
@@ -194,3 +207,17 @@ def test_four_eyes_needs_two_signed_in_people(archive: Archive) -> None:
     assert archive.run("dispose", "review").exit_code == 11                       # the console is no archivist
     assert archive.run("dispose", "review", who="archivist", password="guess").exit_code == 10
     assert archive.run("dispose", "approve", "nothing", who="manager", password="guess").exit_code == 10
+
+
+def test_importing_a_package_is_decided_before_it_is_read(archive: Archive, tmp_path: Path) -> None:
+    """import-bag: the policy answers first (IMPORT), so a refused caller learns nothing of the package."""
+    package = tmp_path / "incoming-bag"
+    package.mkdir()
+    before = len(archive.entries())
+    r = archive.run("import-bag", str(package), who="handler_a")
+    assert r.exit_code == 11, r.output
+    _one_entry(archive, before, actor="handler_a", action="import", outcome="refused", ref="incoming-bag")
+    before = len(archive.entries())
+    r = archive.run("import-bag", str(package), who="archivist")
+    assert r.exit_code == 6, r.output  # allowed, then found not to be a valid package
+    _one_entry(archive, before, actor="archivist", action="import", outcome="allowed", ref="incoming-bag")

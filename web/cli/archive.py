@@ -53,7 +53,7 @@ def keys_rotate(cli: CliContext, as_json: bool) -> None:
     """Make a new master key current and re-wrap every data key under it (blobs are not touched)."""
     from web.bootstrap import rewrap_search_key
 
-    report = cli.services.records.rotate_master_key(cli.actor)
+    report = cli.services.gate.rotate_master_key(cli.identity, context=cli.context, details=cli.auth)
     rewrap_search_key(cli.settings, cli.services.vault)
     if as_json:
         echo_json(report)
@@ -90,7 +90,8 @@ def verify(cli: CliContext, as_json: bool) -> None:
     from search.errors import SearchUnavailableError
 
     with Progress("verifying") as progress:
-        report = cli.services.records.verify_vault(cli.actor, progress=progress)
+        report = cli.services.gate.verify_vault(cli.identity, context=cli.context, details=cli.auth,
+                                                progress=progress)
     try:
         index = cli.services.search.check(cli.services.records.live_document_ids(cli.actor))
         unreachable = None

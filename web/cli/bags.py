@@ -44,7 +44,8 @@ def import_bag_command(cli: CliContext, bag: Path, as_json: bool) -> None:
     """Validate the BagIt package BAG and file each dossier in it through the ingest pipeline."""
     from retention.transfer import import_bag
 
-    report = import_bag(cli.services, bag, actor=cli.actor, tz=ZoneInfo(cli.settings.timezone),
+    report = import_bag(cli.services, bag, operator=cli.identity, details=cli.auth,
+                        tz=ZoneInfo(cli.settings.timezone),
                         now=cli.services.clock())
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})

@@ -23,7 +23,7 @@ def inventory_service(cli: CliContext) -> InventoryService:
 
     settings, services = cli.settings, cli.services
     return InventoryService(
-        services.uow, services.vault, services.search,
+        services.uow, services.vault, services.search, access=services.access,
         reports_dir=settings.data_dir / "reports" / "inventory",
         item_width=settings.numbering.item_width, serial_width=settings.numbering.serial_width,
         write_reports=write_reports, owned_elsewhere=services.intake.staging_blob_keys,
@@ -45,10 +45,12 @@ def inventory(cli: CliContext, as_json: bool, resume: bool, no_progress: bool, c
     <data_dir>/reports/inventory/. Exit 1 when anything is found, listing each by number."""
     service = inventory_service(cli)
     if no_progress:
-        report = service.run(cli.actor, resume=resume, batch=checkpoint_every)
+        report = service.run(cli.identity, resume=resume, batch=checkpoint_every, context=cli.context,
+                             details=cli.auth)
     else:
         with Progress("inventory") as progress:
-            report = service.run(cli.actor, resume=resume, batch=checkpoint_every, progress=progress)
+            report = service.run(cli.identity, resume=resume, batch=checkpoint_every, progress=progress,
+                                     context=cli.context, details=cli.auth)
     if as_json:
         echo_json({"ok": report.ok, **report.summary(),
                    "reports": {fmt: str(path) for fmt, path in report.files.items()},

@@ -96,7 +96,7 @@ def retention() -> None:
 @command_errors
 def retention_due(cli: CliContext, as_of: str | None, include_held: bool, as_json: bool) -> None:
     """Sealed dossiers whose disposal date has come, oldest first; held ones are left out."""
-    items = _svc(cli).due(_day(as_of, "--as-of"), include_held=include_held)
+    items = _svc(cli).due_queue(_who(cli), _day(as_of, "--as-of"), include_held=include_held, context=cli.context, details=cli.auth)
     if as_json:
         echo_json([{"number": i.archive_number, "rule": i.rule, "trigger": i.trigger, "trigger_date": i.trigger_date,
                     "disposal_date": i.disposal_date, "held": i.held, "disposition_state": i.disposition_state,
@@ -114,7 +114,7 @@ def retention_due(cli: CliContext, as_of: str | None, include_held: bool, as_jso
 @command_errors
 def retention_show(cli: CliContext, number: str, as_json: bool) -> None:
     """A dossier's rule and disposal date, holds and plan history."""
-    view = _svc(cli).show(number)
+    view = _svc(cli).plan_view(_who(cli), number, context=cli.context, details=cli.auth)
     if as_json:
         echo_json(view)
         return
@@ -141,7 +141,7 @@ def retention_show(cli: CliContext, number: str, as_json: bool) -> None:
 @command_errors
 def retention_plan(cli: CliContext, numbers: tuple[str, ...], reason: str, as_json: bool) -> None:
     """Re-plan every dossier (or NUMBERS) under the schedule in effect; print what changed."""
-    changes = _svc(cli).plan(cli.actor, reason=reason, numbers=list(numbers) or None)
+    changes = _svc(cli).replan(_who(cli), reason=reason, numbers=list(numbers) or None, context=cli.context, details=cli.auth)
     if as_json:
         echo_json(changes)
         return
@@ -156,7 +156,7 @@ def retention_plan(cli: CliContext, numbers: tuple[str, ...], reason: str, as_js
 @command_errors
 def retention_rules(cli: CliContext, as_json: bool) -> None:
     """The retention schedule in effect (first matching rule wins)."""
-    rules = _svc(cli).rules()
+    rules = _svc(cli).schedule(_who(cli), context=cli.context, details=cli.auth)
     if as_json:
         echo_json(rules)
         return
@@ -186,7 +186,7 @@ def hold_add(cli: CliContext, number: str | None, filter_text: str | None, reaso
     if filter_text is not None:
         g = GrantFilter.parse(filter_text)
         f = HoldFilter(g.respondents, g.categories, g.received_from, g.received_until)
-    h = _svc(cli).place_hold(_who(cli), reason=reason, number=number, filter=f)
+    h = _svc(cli).place_hold(_who(cli), reason=reason, number=number, filter=f, details=cli.auth)
     click.echo(h.hold_id)
 
 
@@ -197,7 +197,7 @@ def hold_add(cli: CliContext, number: str | None, filter_text: str | None, reaso
 @command_errors
 def hold_lift(cli: CliContext, ref: str, reason: str) -> None:
     """Lift the holds placed on dossier NUMBER, or the hold HOLD_ID."""
-    for h in _svc(cli).lift_hold(_who(cli), ref, reason=reason):
+    for h in _svc(cli).lift_hold(_who(cli), ref, reason=reason, details=cli.auth):
         click.echo(f"{h.hold_id} lifted")
 
 
@@ -207,7 +207,7 @@ def hold_lift(cli: CliContext, ref: str, reason: str) -> None:
 @pass_cli
 @command_errors
 def hold_list(cli: CliContext, include_lifted: bool, as_json: bool) -> None:
-    holds = _svc(cli).holds(include_lifted=include_lifted)
+    holds = _svc(cli).hold_list(_who(cli), include_lifted=include_lifted, context=cli.context, details=cli.auth)
     if as_json:
         echo_json(holds)
         return
@@ -277,7 +277,7 @@ def dispose_run(cli: CliContext, disposition_id: str | None, as_json: bool) -> N
 @pass_cli
 @command_errors
 def dispose_list(cli: CliContext, as_json: bool) -> None:
-    items = _svc(cli).dispositions()
+    items = _svc(cli).disposition_list(_who(cli), context=cli.context, details=cli.auth)
     if as_json:
         echo_json([_dj(d) for d in items])
         return

@@ -50,8 +50,9 @@ def search(cli: CliContext, query: tuple[str, ...], sort: str, page: int, page_s
 def reindex(cli: CliContext) -> None:
     """Rebuild the search index from the catalogue and the vault, then swap it in atomically."""
     services = cli.services
+    documents = services.gate.reindex_source(cli.identity, context=cli.context, details=cli.auth)
     total = sum(1 for _ in services.records.live_document_ids(cli.actor))
     with Progress("reindexing") as progress:
-        count = services.search.rebuild(services.records.filed_documents(cli.actor),
+        count = services.search.rebuild(documents,
                                         progress=lambda n: progress(n, total))
     click.echo(f"{count} documents indexed ({services.search.backend})")

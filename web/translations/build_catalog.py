@@ -58,6 +58,10 @@ ZH = {
 "Each file is stored encrypted and filed in the background (text extraction, OCR); this list updates itself.":"每个文件已加密保存，并在后台归档（文本提取、OCR）；本列表会自动更新。",
 # upload queue (issue #17)
 "Upload queue":"上传队列","Uploads that failed, or have waited longer than %(minutes)s minutes. A failed upload is kept until it is filed: retry it once the cause is fixed.":"此处列出处理失败或等待超过 %(minutes)s 分钟的上传。失败的上传在归档前会一直保留：排除原因后即可重试。","Retry all failed (%(n)s)":"全部重试（%(n)s 个失败）","Retry":"重试","Uploaded":"上传时间","Attempts":"尝试次数","Cause":"原因","Technical details":"技术细节","next attempt %(when)s":"下次尝试：%(when)s","No stuck uploads.":"没有滞留的上传。","Failed uploads":"上传失败","Long-queued uploads":"长时间排队的上传","manage_intake":"上传队列管理","unavailable":"服务暂不可用","worker_lost":"处理进程中断","error":"处理出错",
+# access-log actions of retention and the archive as a whole (issue #9: every action in the policy)
+"amend_sealed":"封存后补充材料","dispose_review":"处置初审","dispose_approve":"处置审批","hold":"设置保全（暂停处置）","hold_lift":"解除保全",
+"view_retention":"查看保管期限","retention_plan":"重新计算保管期限","inventory":"清查盘点","verify_vault":"校验存储","manage_keys":"密钥管理",
+"reindex":"重建检索索引","import":"导入移交包",
 # back ends unavailable (issue #17): every 503
 "The document store is temporarily unavailable; try again later.":"文件存储暂时不可用，请稍后再试。","The key service is temporarily unavailable; try again later.":"密钥服务暂时不可用，请稍后再试。","The search service is temporarily unavailable; try again later.":"检索服务暂时不可用，请稍后再试。","The catalogue database is temporarily unavailable; try again later.":"档案目录数据库暂时不可用，请稍后再试。","A service the archive needs is temporarily unavailable; try again later.":"档案系统所需的服务暂时不可用，请稍后再试。",
 # degraded mode: the dashboard banner (issue #17 item 3)

@@ -28,6 +28,10 @@ EN: dict[str, str] = {
     "view_text": "View text", "manage_users": "Manage users", "manage_grants": "Manage grants",
     "read_audit_log": "Read access log", "verify_audit_log": "Verify access log", "sign_in": "Sign in",
     "manage_intake": "Manage upload queue", "unavailable": "Service unavailable", "worker_lost": "Worker stopped",
+    "amend_sealed": "Amend sealed dossier", "dispose_review": "Review disposal", "dispose_approve": "Approve disposal",
+    "hold": "Place legal hold", "hold_lift": "Lift legal hold", "view_retention": "View retention",
+    "retention_plan": "Re-plan retention", "verify_vault": "Verify vault", "manage_keys": "Manage keys",
+    "reindex": "Rebuild search index", "import": "Import package",
 }
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from records.access.identity import Identity
 from records.model import DocumentKind, Registration
 from records.settings import Settings
 from records.vault import BlobKey
@@ -131,7 +132,7 @@ def test_resume_ignores_a_checkpoint_torn_by_the_crash(make_settings: Callable[.
         for i in range(12):
             services.records.file_document("clerk", number, f"letter {i}".encode(), kind=DocumentKind.EVIDENCE,
                                            filename=f"{i}.txt")
-        inventory = InventoryService(services.uow, services.vault, services.search, reports_dir=tmp_path / "runs",
+        inventory = InventoryService(services.uow, services.vault, services.search, access=services.access, reports_dir=tmp_path / "runs",
                                      item_width=2, serial_width=3, clock=clock)
 
         def crash_after_first_checkpoint(done: int, total: int) -> None:
@@ -139,12 +140,12 @@ def test_resume_ignores_a_checkpoint_torn_by_the_crash(make_settings: Callable[.
                 raise _Interrupted
 
         with pytest.raises(_Interrupted):
-            inventory.run("auditor", batch=4, progress=crash_after_first_checkpoint)
+            inventory.run(Identity.operator("auditor"), batch=4, progress=crash_after_first_checkpoint)
         (run_dir,) = list((tmp_path / "runs").iterdir())
         with open(run_dir / PROGRESS_FILE, "ab") as f:
             f.write(b'{"type":"batch","last_id":"ff')  # the torn write
 
-        report = inventory.run("auditor", batch=4)
+        report = inventory.run(Identity.operator("auditor"), batch=4)
     finally:
         services.close()
     assert report.run_id == run_dir.name and report.resumed_from == 4

@@ -70,7 +70,7 @@ NONE: frozenset[str] = frozenset()
 EXPECTED: dict[str, dict[Action, frozenset[str]]] = {
     "admin": {},
     "archivist": {A.VIEW_DOSSIER: ALL, **{a: READABLE for a in CONTENT}, A.EXPORT: READABLE,
-                  A.FILE_DOCUMENT: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL},
+                  A.FILE_DOCUMENT: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL, A.AMEND: READABLE},
     "handler": {A.VIEW_DOSSIER: frozenset({"own", "sealed", "disposed"}),
                 **{a: frozenset({"own", "sealed"}) for a in CONTENT},
                 A.FILE_DOCUMENT: frozenset({"own"}), A.ADVANCE: frozenset({"own"})},
@@ -88,9 +88,9 @@ EXPECTED: dict[str, dict[Action, frozenset[str]]] = {
     "anonymous": {},
     "disabled": {},
     "console": {A.VIEW_DOSSIER: ALL, **{a: READABLE for a in CONTENT}, A.EXPORT: READABLE,
-                A.FILE_DOCUMENT: WRITABLE, A.ADVANCE: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL},
+                A.FILE_DOCUMENT: WRITABLE, A.ADVANCE: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL, A.AMEND: READABLE},
 }
-DOSSIER_ACTIONS = (A.VIEW_DOSSIER, *CONTENT, A.EXPORT, A.FILE_DOCUMENT, A.ADVANCE, A.SEAL, A.DISPOSE)
+DOSSIER_ACTIONS = (A.VIEW_DOSSIER, *CONTENT, A.EXPORT, A.FILE_DOCUMENT, A.ADVANCE, A.SEAL, A.DISPOSE, A.AMEND)
 
 # Actions without a dossier: who may.
 GLOBAL_EXPECTED: dict[Action, frozenset[str]] = {
@@ -103,6 +103,18 @@ GLOBAL_EXPECTED: dict[Action, frozenset[str]] = {
     A.READ_AUDIT_LOG: frozenset({"auditor", "regulator_set", "regulator_filter", "regulator_expired", "console"}),
     A.VERIFY_AUDIT_LOG: frozenset({"admin", "archivist", "auditor", "console"}),
     A.MANAGE_INTAKE: frozenset({"admin", "archivist", "console"}),
+    # retention and the archive as a whole (issue #9: every action the archive has is in the matrix)
+    A.DISPOSE_REVIEW: frozenset({"archivist", "console"}),
+    A.DISPOSE_APPROVE: frozenset({"manager_all", "manager_dept", "console"}),
+    A.PLACE_HOLD: frozenset({"archivist", "manager_all", "manager_dept", "console"}),
+    A.LIFT_HOLD: frozenset({"archivist", "manager_all", "manager_dept", "console"}),
+    A.VIEW_RETENTION: frozenset({"archivist", "manager_all", "manager_dept", "auditor", "console"}),
+    A.PLAN_RETENTION: frozenset({"archivist", "console"}),
+    A.RUN_INVENTORY: frozenset({"archivist", "auditor", "console"}),
+    A.VERIFY_VAULT: frozenset({"admin", "archivist", "auditor", "console"}),
+    A.MANAGE_KEYS: frozenset({"admin", "console"}),
+    A.REINDEX: frozenset({"admin", "archivist", "console"}),
+    A.IMPORT: frozenset({"archivist", "console"}),
     A.SIGN_IN: frozenset(IDENTITIES) - {"anonymous", "disabled"},
 }
 
