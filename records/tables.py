@@ -14,7 +14,6 @@ from sqlalchemy import (
     JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -209,6 +208,11 @@ def allocate_serial(session: Session, series: str) -> int:
     (SQLite) is held until the caller commits, so concurrent registrations queue; a rolled-back
     registration also rolls back its increment, so no serial is skipped or handed out twice.
     """
+    # Imported here, not at the top: every command that opens the archive imports this module,
+    # and the PostgreSQL dialect package (asyncpg adapter, catalogue types) costs an SQLite
+    # archive's `dossier show` tens of ms for nothing (issue #9 item 7).
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
     inserts: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
         "postgresql": postgresql.insert, "sqlite": sqlite.insert}

@@ -16,7 +16,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import chinese_calendar
-import holidays
 
 from records.deadlines import ClockRule, DayUnit, SlaProfile
 from records.errors import ConfigurationError
@@ -106,6 +105,10 @@ class ChinaWorkingCalendar:
 def _cn_public_holidays(year: int) -> frozenset[date]:
     # Materialised once per year: a holidays object fills itself lazily and is not thread-safe.
     # Outside its own span (1950–2100 in 0.109) it is empty, leaving weekends only.
+    # Imported here, not at the top: only years chinese_calendar does not know need it, and the
+    # package costs every `dossier` command that opens the archive tens of ms (issue #9 item 7).
+    import holidays
+
     return frozenset(holidays.country_holidays("CN", years=year))
 
 

@@ -27,10 +27,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Literal
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Literal
 
-import opencc
+if TYPE_CHECKING:
+    import opencc
 
 ANALYSER_VERSION = "1"
 
@@ -52,7 +53,14 @@ STOP_WORDS = frozenset(
     "there these they this to was will with s t".split()
 )
 
-_t2s = opencc.OpenCC("t2s")
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    """The Traditional→Simplified converter, made on first use: every command that opens the
+    archive imports this module, and a plain read (`dossier show`) never folds a word (issue #9 item 7)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
 
 
 class _CharFold(dict[int, str]):
@@ -72,7 +80,7 @@ _FOLD = _CharFold()
 
 def normalize(text: str) -> str:
     """Fold width, case, accents and Traditional→Simplified, as the index and queries both need."""
-    return str(_t2s.convert(text.translate(_FOLD)))
+    return str(_t2s().convert(text.translate(_FOLD)))
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
@@ -86,10 +94,11 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
     if len(folded) != len(text):
         folded_parts = [_FOLD[ord(c)] for c in text]
         offsets = [i for i, part in enumerate(folded_parts) for _ in part]
-    converted = str(_t2s.convert(folded))
+    t2s = _t2s()
+    converted = str(t2s.convert(folded))
     if len(converted) != len(folded):
         # t2s replaced a phrase by one of another length; convert per character to keep offsets.
-        converted = "".join(_t2s.convert(c) if len(_t2s.convert(c)) == 1 else c for c in folded)
+        converted = "".join(t2s.convert(c) if len(t2s.convert(c)) == 1 else c for c in folded)
     return converted, offsets
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import ssl
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -64,6 +61,12 @@ def detect_flavour(url: str, *, username: str | None = None, password: str | Non
     Raises:
         SearchUnavailableError: the server cannot be reached or does not answer like either.
     """
+    # Imported here: only a server index (on first connect) asks this, while every command that
+    # opens the archive imports this module, embedded index included (issue #9 item 7).
+    import ssl
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url.rstrip("/") + "/", headers={"Accept": "application/json"})
     if username and password:
         token = base64.b64encode(f"{username}:{password}".encode()).decode()

@@ -37,19 +37,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from records.access.model import AccessScope
 from records.durable import write_atomic
 from search.analysis import ANALYSER_VERSION, normalize_keyword
 from search.backends._fts5_schema import SCHEMA, FacetKeys, fts_columns
-from search.backends._fts5_sql import filter_clause, match_expression, scope_clause
 from search.backends._sealing import Sealer
 from search.errors import IndexOutdatedError, SearchUnavailableError
-from search.highlight import make_snippet
 from search.interfaces import ProgressCallback, SearchIndex
 from search.model import Facet, IndexEntry, SearchHit, SearchPage, SearchQuery, SortOrder
-from search.plan import TextLeaf, plan_query
+
+if TYPE_CHECKING:  # the query side is imported by search(): opening the index (every command) skips it
+    from search.plan import TextLeaf
 
 # BM25 column weights: title, body, extra, tail. Tuned on queries-dev (benchmarks/search_quality.py).
 WEIGHTS = (4.0, 1.0, 2.0, 0.5)
@@ -239,6 +239,11 @@ class Fts5SearchIndex:
             return {r[0] for r in self._checked().execute("SELECT document_id FROM docs")}
 
     def search(self, query: SearchQuery, scope: AccessScope) -> SearchPage:
+        # Imported on the first search, not with the module: every command that opens the archive
+        # opens this index, and most (`dossier show`, `list`, filing) never query it (issue #9 item 7).
+        from search.backends._fts5_sql import filter_clause, match_expression, scope_clause
+        from search.plan import plan_query
+
         plan = plan_query(query.text)
         if scope.is_empty or plan.match_nothing:
             return SearchPage(query, (), 0, {f.value: {} for f in Facet} if query.facets else {})
@@ -297,6 +302,8 @@ class Fts5SearchIndex:
               ) -> tuple[SearchHit, ...]:
         if not page:
             return ()
+        from search.highlight import make_snippet  # with the query side (see search())
+
         marks = ",".join("?" * len(page))
         details = {row[0]: row[1:] for row in conn.execute(
             "SELECT d.rowid, d.document_id, d.dossier_id, d.archive_number, d.item_number, d.kind, d.state,"

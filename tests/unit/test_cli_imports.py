@@ -77,3 +77,12 @@ def test_help_shows_lazy_defaults_as_values(argv: list[str], shown: str) -> None
     result = CliRunner().invoke(main, argv, terminal_width=200)
     assert result.exit_code == 0, result.output
     assert shown in result.output and "(dynamic)" not in result.output
+
+
+def test_opening_the_archive_loads_only_what_a_read_needs() -> None:
+    """What `dossier show` imports to open the archive leaves out what only some commands use:
+    the holiday fallback, the PostgreSQL dialect, the disposal executor, the query side of the
+    embedded index, the OpenCC converter and the HTTP client of a search server."""
+    later = ("holidays", "sqlalchemy.dialects.postgresql", "retention.disposal", "search.plan", "search.query",
+             "search.highlight", "opencc", "urllib.request")
+    assert _loaded_after("import web.cli.app, web.bootstrap, records.mapping", later) == []

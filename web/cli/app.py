@@ -6,7 +6,7 @@ import functools
 import getpass
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,6 +15,7 @@ import click
 
 from records.access.identity import Identity, RequestContext, account_name
 from records.errors import DossierError
+from web.cli import _startup
 from web.cli._errors import DossierCommandError
 
 if TYPE_CHECKING:  # settings (pydantic) and services (sqlalchemy, …) load on first use: `dossier --help` stays fast
@@ -66,9 +67,12 @@ class CliContext:
     @property
     def services(self) -> Services:
         if self._services is None:
-            from web.bootstrap import build_services
+            try:
+                from web.bootstrap import build_services
 
-            self._services = build_services(self.settings)
+                self._services = build_services(self.settings)
+            finally:
+                _startup.resume()  # the archive is open (or failed to): collect cycles again, see _startup
         return self._services
 
     @property
@@ -153,7 +157,19 @@ def command_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Program(click.Group):
+    """The root group: run as the program, it opens the archive with the cyclic GC paused (``_startup``)."""
+
+    def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
+        if args is None:  # arguments from sys.argv: the `dossier` process itself, not an in-process call
+            _startup.pause()
+        try:
+            return super().main(args, *more, **extra)
+        finally:
+            _startup.resume()  # a command that never opened the archive
+
+
+@click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="DOSSIER_DATA_DIR",
               help="The archive's data directory (env DOSSIER_DATA_DIR).")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), envvar="DOSSIER_CONFIG",
