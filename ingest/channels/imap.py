@@ -43,7 +43,7 @@ import re
 import ssl
 import string
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from email.header import Header, decode_header
@@ -51,6 +51,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from typing import Literal, Protocol
 
 from ingest.errors import IngestError
+from records.access.identity import Identity, RequestContext
 from records.errors import DossierError, DossierNotFoundError, UnavailableError
 from records.model import OPEN_STATES, Channel, DocumentSource, DossierState, Registration
 from records.clock import system_clock
@@ -412,7 +413,6 @@ class _Filed(Protocol):
 class IntakeService(Protocol):
     """The part of ``IngestService`` mail intake uses."""
 
-    def register_for_intake(self, actor: str, registration: Registration) -> str: ...
     def ingest_bytes(self, actor: str, data: bytes, filename: str, *, dossier: str,
                      channel: Channel | None = ..., source: DocumentSource = ...) -> _Filed: ...
 
@@ -437,6 +437,17 @@ class _SummaryLike(Protocol):
     def received_at(self) -> datetime: ...
     @property
     def documents(self) -> int: ...
+
+
+class MailGate(Protocol):
+    """The part of ``records.access.gate.Gate`` mail intake uses: each message is filed, and each
+    dossier it opens registered, only as the policy allows the account fetching the mail, and
+    each act is logged once (issue #9: no side doors)."""
+
+    def register(self, who: Identity, registration: Registration, *, context: RequestContext = ...,
+                 details: Mapping[str, str] | None = ...) -> _DossierLike: ...
+    def authorize_filing(self, who: Identity, number: str, *, context: RequestContext = ...,
+                         details: Mapping[str, str] | None = ...) -> _DossierLike: ...
 
 
 class CatalogueLookups(Protocol):
@@ -475,15 +486,20 @@ class MailIntake:
     """
 
     def __init__(
-        self, ingest: IntakeService, records: CatalogueLookups, *, actor: str,
+        self, ingest: IntakeService, records: CatalogueLookups, gate: MailGate, *, who: Identity,
         numbers: re.Pattern[str] | None = None, tz: tzinfo = timezone.utc, done_keyword: str = DONE_KEYWORD,
         move_to: str | None = None, clock: Callable[[], datetime] = system_clock,
-        on_step: Callable[[Step, int], None] | None = None,
+        on_step: Callable[[Step, int], None] | None = None, context: RequestContext = RequestContext(),
+        details: Mapping[str, str] | None = None,
     ) -> None:
         _check_keyword(done_keyword)
         self._ingest = ingest
         self._records = records
-        self._actor = actor
+        self._gate = gate
+        self._who = who
+        self._actor = who.name
+        self._context = context
+        self._details = dict(details or {})
         self._numbers = numbers or number_pattern()
         self._tz = tz
         self._keyword = done_keyword
@@ -516,6 +532,8 @@ class MailIntake:
         sender = head.sender_name or head.sender_address
         try:
             dossier, created, note = self._route(fetched, head)
+            self._gate.authorize_filing(self._who, dossier, context=self._context,
+                                        details=self._about(uid, head))
             filed = self._ingest.ingest_bytes(
                 self._actor, fetched.raw, eml_filename(uid, head.subject), dossier=dossier,
                 channel=Channel.EMAIL, source=DocumentSource.MAIL)
@@ -557,9 +575,14 @@ class MailIntake:
         note = f"subject names closed {', '.join(closed)}; " if closed else ""
         if orphan is not None:
             return orphan, True, note + "reused the empty dossier registered for this message (recovered)"
-        number = self._ingest.register_for_intake(self._actor, registration)
+        number = self._gate.register(self._who, registration, context=self._context,
+                                     details=self._about(fetched.uid, head)).archive_number
         self._on_step("registered", fetched.uid)
         return number, True, (note + "new dossier") if note else "new dossier"
+
+    def _about(self, uid: int, head: MailHeaders) -> dict[str, str]:
+        """What the access-log entry says of the message (never its content)."""
+        return {**self._details, "channel": "mail", "uid": str(uid), "message_id": head.message_id or "-"}
 
     def _registration(self, fetched: FetchedMessage, head: MailHeaders) -> Registration:
         now = self._clock()

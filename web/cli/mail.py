@@ -97,7 +97,8 @@ def fetch(cli: CliContext, host: str | None, port: int | None, user: str | None,
         raise ConfigurationError(f"unknown time zone {settings.timezone!r}") from exc
     services = cli.services
     intake = MailIntake(
-        services.ingest, services.records, actor=cli.actor, tz=tz, move_to=move_to,
+        services.ingest, services.records, services.gate, who=cli.identity, context=cli.context, details=cli.auth,
+        tz=tz, move_to=move_to,
         numbers=number_pattern(settings.numbering.template, settings.numbering.serial_width),
         done_keyword=_setting(cli, "done_keyword") or DONE_KEYWORD,
     )

@@ -172,6 +172,7 @@ _CRASHING_FETCH = """
 import os, signal, sys
 from zoneinfo import ZoneInfo
 from ingest.channels.imap import ImapMailbox, MailIntake, number_pattern
+from records.access.identity import Identity
 from records.settings import load_settings
 from web.bootstrap import build_services
 
@@ -184,7 +185,7 @@ def on_step(step, uid):
     if step == kill_step and uid == int(kill_uid):
         os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no flush, no except: a real crash
 
-intake = MailIntake(services.ingest, services.records, actor="mail-test", on_step=on_step,
+intake = MailIntake(services.ingest, services.records, services.gate, who=Identity.operator("mail-test"), on_step=on_step,
                     tz=ZoneInfo(settings.timezone),
                     numbers=number_pattern(settings.numbering.template, settings.numbering.serial_width))
 with ImapMailbox(host, int(port), user=user, password=os.environ["%s"], folder=folder) as box:
@@ -294,3 +295,37 @@ def test_starttls_and_implicit_tls_verify_the_server(archive: Settings, svc: Ser
 
     untrusted = fetch_cli(archive, dovecot, folder, "--port", str(dovecot.tls_port), tls="--ssl")
     assert untrusted.exit_code != 0 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+
+
+# ------------------------------------------------------------------ (f) the gate holds for mail too
+def test_mail_is_filed_only_as_the_policy_allows_the_fetching_account(
+        archive: Settings, svc: Services, dovecot: DovecotServer) -> None:
+    """`--as` an account that may not register complaints: each message is refused (logged once,
+    naming the message), nothing is registered or filed, and the message stays in the mailbox for
+    a run by someone who may."""
+    from records.access.identity import Identity, Role
+
+    svc.access.add_user(Identity.operator("setup"), "clerk_a", Role.HANDLER, departments=["A"],
+                        password="clerk-a-password-1")
+    folder = dovecot.new_folder()
+    uid = dovecot.deliver(complaint("投诉：律师收费过高", "请求退还多收的费用。", message_id="<gate@example.cn>"), folder)
+    before = len(svc.access.read_audit_log(Identity.operator("setup")))
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _DOSSIER, "--data-dir", str(archive.data_dir), "--as", "clerk_a", "--password-stdin",
+         "mail", "fetch", "--host", dovecot.host, "--port", str(dovecot.port), "--user", dovecot.user,
+         "--password-env", PASSWORD_ENV, "--folder", folder, "--json", "--plain"],
+        cwd=REPO, env={**os.environ, PASSWORD_ENV: dovecot.password}, input="clerk-a-password-1\n",
+        capture_output=True, text=True, timeout=180)
+    (line,) = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+    assert line["outcome"] == "error" and line["dossier"] is None and line["flagged"] is False, line
+    assert svc.records.list_dossiers("test") == []
+    assert DONE_KEYWORD not in dovecot.flags(folder).get(uid, set())
+    fresh = [e.event for e in svc.access.read_audit_log(Identity.operator("setup"))[before:]
+             if e.event.action not in ("sign_in", "read_audit_log")]
+    assert [(e.actor, str(e.action), str(e.outcome)) for e in fresh] == [("clerk_a", "register", "refused")]
+    assert fresh[0].details["message_id"] == "<gate@example.cn>"
+
+    # The console (the operator) may: the message is registered, filed and flagged; one entry each.
+    (line,) = json_lines(fetch_cli(archive, dovecot, folder))
+    assert line["created_new"] is True and line["flagged"] is True
