@@ -56,7 +56,8 @@ def main() -> None:
         for label, batch, compact in (("destroy, index entries removed", numbers[:half], False),
                                       ("destroy + index rebuilt", numbers[half:args.dossiers], True)):
             t = time.perf_counter()
-            execute_disposition(svc, disposition_id=f"bench-{compact}", numbers=batch, action="destroy",
+            tools = svc.retention.disposition_desk.tools
+            execute_disposition(tools, disposition_id=f"bench-{compact}", numbers=batch, action="destroy",
                                 actor="bench", approvals=[], rules={}, out_dir=Path(tmp) / "certificates",
                                 compact_index=compact)
             took = time.perf_counter() - t

@@ -17,23 +17,25 @@ the same arguments completes the remaining steps and writes the one certificate.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
+from records.service import RecordsService
 from records.errors import InvalidTransitionError, NotAllowedInStateError
-from records.model import DocumentInfo, DossierInfo, DossierState, FiledDocument, Registration
+from records.model import DossierInfo, DossierState
 from retention.certificate import CertifiedDossier, CertifiedItem, certificate_paths, issue_certificate
+from retention.dispositions import DisposalTools
 from retention.errors import RetentionError
 from retention.model import Approval, CertificateRef
-from retention.shredding import ShreddingRecords, ShreddingSearch, ShreddingServices, destroy_dossier
+from retention.shredding import destroy_dossier
 from retention.transfer import ARCHIVE_NAME, validate_bag, write_bag
 from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DispositionServices", "TransferPackageMissingError", "execute_disposition", "transfer_path"]
+__all__ = ["DisposalTools", "TransferPackageMissingError", "execute_disposition", "transfer_path"]
 
 Action = Literal["destroy", "transfer"]
 _STARTABLE = frozenset({DossierState.SEALED, DossierState.DISPOSED})
@@ -49,41 +51,13 @@ class TransferPackageMissingError(RetentionError, NotAllowedInStateError):
         self.path = str(path)
 
 
-class _Records(ShreddingRecords, Protocol):
-    def get_dossier(self, actor: str, ref: str) -> DossierInfo: ...
-    def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]: ...
-    def document_text(self, actor: str, item: str) -> tuple[DocumentInfo, str, dict[str, str]]: ...
-    def register_complaint(self, actor: str, registration: Registration) -> DossierInfo: ...
-    def filed_documents(self, actor: str) -> Iterator[FiledDocument]: ...
-
-
-class _Search(ShreddingSearch, Protocol):
-    def rebuild(self, documents: Iterable[FiledDocument]) -> int: ...
-
-
-class _Access(Protocol):
-    def sign_statement(self, message: bytes) -> tuple[str, str]: ...
-
-
-class DispositionServices(ShreddingServices, Protocol):
-    """The parts of ``web.bootstrap.Services`` a disposition uses (retention never imports web):
-    what destruction needs, plus reading for transfer, rebuilding the index and signing."""
-
-    @property
-    def records(self) -> _Records: ...
-    @property
-    def search(self) -> _Search: ...
-    @property
-    def access(self) -> _Access: ...
-
-
 def transfer_path(out_dir: Path, disposition_id: str) -> Path:
     """Where a transfer's package goes unless the caller names a directory."""
     return out_dir / "transfers" / f"disposition-{disposition_id}"
 
 
 def execute_disposition(
-    services_like: DispositionServices, *, disposition_id: str, numbers: list[str], action: Action, actor: str,
+    tools: DisposalTools, *, disposition_id: str, numbers: list[str], action: Action, actor: str,
     approvals: list[Approval], rules: dict[str, str], out_dir: Path, transfer_dir: Path | None = None,
     clock: Callable[[], datetime] | None = None, on_blob_deleted: Callable[[str], None] | None = None,
     compact_index: bool = True,
@@ -91,6 +65,8 @@ def execute_disposition(
     """Destroy or transfer ``numbers`` and write the signed certificate under ``out_dir`` (RET).
 
     Args:
+        tools: the records core, vault, index and access to work with (``DispositionDesk.tools``
+            as wired in ``web/bootstrap.py``).
         rules: archive number → the retention rule id it is disposed under (on the certificate).
         out_dir: the certificates directory (``[retention] disposition_dir``, default ``<data_dir>/dispositions``).
         transfer_dir: the transfer package's directory; default :func:`transfer_path`.
@@ -107,7 +83,7 @@ def execute_disposition(
     """
     if action not in ("destroy", "transfer"):
         raise ValueError(f"unknown disposition action {action!r}")
-    records = services_like.records
+    records = tools.records
     numbers = list(dict.fromkeys(numbers))
     json_path, _ = certificate_paths(out_dir, disposition_id)
     infos = [records.get_dossier(actor, n) for n in numbers]
@@ -118,26 +94,26 @@ def execute_disposition(
         transfer: dict[str, str | int] | None = None
         if action == "transfer":
             bag_dir = transfer_dir or transfer_path(out_dir, disposition_id)
-            transfer = _ensure_package(services_like, disposition_id, infos, bag_dir, actor)
+            transfer = _ensure_package(tools.records, disposition_id, infos, bag_dir, actor)
         for info in infos:
             if info.state is DossierState.DISPOSED:
                 continue  # finished before a crash
             rule = rules.get(info.archive_number, "-")
             note = (f"{'transferred' if action == 'transfer' else 'destroyed'} under rule {rule} "
                     f"(disposition {disposition_id})")
-            destroy_dossier(services_like, info.archive_number, actor=actor, note=note,
+            destroy_dossier(records, tools.vault, tools.search, info.archive_number, actor=actor, note=note,
                             on_blob_deleted=on_blob_deleted)
         if compact_index:
             # Deleted entries linger in an inverted index's segments (FTS5, Lucene) until merged:
             # a fresh generation built from the live documents is the only copy without them.
-            services_like.search.rebuild(services_like.records.filed_documents(actor))
+            tools.search.rebuild(records.filed_documents(actor))
         infos = [records.get_dossier(actor, n) for n in numbers]
     else:
         transfer = None  # the certificate exists: it is returned as written
     certified = [_certified(info, rules.get(info.archive_number, "-")) for info in infos]
     ref = issue_certificate(
         disposition_id=disposition_id, action=action, actor=actor, approvals=approvals, dossiers=certified,
-        issued_at=(clock or system_clock)(), signer=services_like.access.sign_statement, out_dir=out_dir,
+        issued_at=(clock or system_clock)(), signer=tools.access.sign_statement, out_dir=out_dir,
         archive_name=ARCHIVE_NAME, transfer=transfer,
     )
     log.info("disposition %s (%s) of %d dossier(s) complete; certificate %s", disposition_id, action,
@@ -145,16 +121,16 @@ def execute_disposition(
     return ref
 
 
-def _ensure_package(services: DispositionServices, disposition_id: str, infos: Sequence[DossierInfo],
+def _ensure_package(records: RecordsService, disposition_id: str, infos: Sequence[DossierInfo],
                     bag_dir: Path, actor: str) -> dict[str, str | int]:
     if bag_dir.exists():
         validated = validate_bag(bag_dir)  # written by an earlier, interrupted run
         return {"package": bag_dir.name, "payload_oxum": validated.payload_oxum,
                 "tagmanifest_sha256": validated.tagmanifest_sha256}
     if any(i.state is DossierState.DISPOSED
-           or services.records.disposal_manifest(actor, i.archive_number).shredding_started for i in infos):
+           or records.disposal_manifest(actor, i.archive_number).shredding_started for i in infos):
         raise TransferPackageMissingError(disposition_id, bag_dir)
-    report = write_bag(services.records, infos, bag_dir, actor=actor, bag_info={
+    report = write_bag(records, infos, bag_dir, actor=actor, bag_info={
         "External-Identifier": f"disposition-{disposition_id}", "Dossier-Action": "transfer",
         "Dossier-Disposition-Id": disposition_id,
     })

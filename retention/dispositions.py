@@ -11,27 +11,35 @@ with the reason kept, and never disposed of under it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.access.identity import Action, Identity, Role
+from records.access.service import AccessService
 from records.access.tables import dossier_target
-from records.model import DossierState
+from records.clock import system_clock
+from records.db import UnitOfWork
+from records.model import DossierState, FiledDocument
+from records.service import RecordsService
 from records.tables import DossierRow
+from records.vault import Vault
+from retention.base import RetentionDecisions, ScheduleFacts
 from retention.errors import (
     DispositionNotFoundError, InvalidDispositionError, SameApproverError,
 )
 from retention.holds import HoldDesk
 from retention.model import Approval, CertificateRef, Disposition, DispositionState
+from retention.shredding import ShreddingSearch
 from retention.tables import ApprovalRow, DispositionRow, PlanRow
 
-__all__ = ["DispositionDesk", "DueItem", "disposition_of"]
+__all__ = ["DisposalIndex", "DisposalTools", "DispositionDesk", "DueItem", "disposition_of"]
 
 _OPEN = (DispositionState.REVIEWED, DispositionState.APPROVED, DispositionState.EXECUTING)
 
@@ -50,6 +58,29 @@ class DueItem:
     action: str
 
 
+class DisposalIndex(ShreddingSearch, Protocol):
+    """The search index as a disposition uses it (``search.service.SearchService`` is one): entries
+    removed per dossier, then one rebuild so no segment keeps the destroyed texts' terms."""
+
+    def rebuild(self, documents: Iterable[FiledDocument]) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DisposalTools:
+    """What executing a disposition (``retention.disposal.execute_disposition``) works with.
+
+    Handed to :class:`DispositionDesk` in ``web/bootstrap.py``, so ``run`` needs no bundle from
+    its caller: the records core (reading for transfer, key destruction, tombstones), the vault
+    (blobs deleted), the index (entries removed, then rebuilt) and access (the certificate is
+    signed with the archive's key).
+    """
+
+    records: RecordsService
+    vault: Vault
+    search: DisposalIndex
+    access: AccessService
+
+
 def disposition_of(row: DispositionRow, approvals: Sequence[ApprovalRow]) -> Disposition:
     cert = None
     if row.certificate_json and row.certificate_pdf and row.certificate_sha256:
@@ -61,8 +92,32 @@ def disposition_of(row: DispositionRow, approvals: Sequence[ApprovalRow]) -> Dis
     )
 
 
-class DispositionDesk(HoldDesk):
-    """Review, approval and execution of dispositions; see the module docstring."""
+class DispositionDesk:
+    """Review, approval and execution of dispositions, and the due queue they draw from; see the module docstring.
+
+    Args:
+        schedule: "today" for the due queue and the re-check at run time.
+        decisions: the policy check and the access-log entries of review and approval.
+        holds: what is held now; a held dossier is never proposed nor disposed of.
+        access: decides and logs each dossier's DISPOSE at run time.
+        tools: what the executor destroys, transfers and signs with.
+        disposition_dir: where certificates and transfer packages go.
+        tz: the archive's time zone (the dossiers' policy targets).
+    """
+
+    def __init__(self, uow: UnitOfWork, schedule: ScheduleFacts, decisions: RetentionDecisions, holds: HoldDesk,
+                 access: AccessService, tools: DisposalTools, *, disposition_dir: Path, tz: ZoneInfo,
+                 clock: Callable[[], datetime] = system_clock) -> None:
+        self._uow = uow
+        self._schedule = schedule
+        self._decisions = decisions
+        self._holds = holds
+        self._access = access
+        #: The executor's collaborators (``retention.disposal``), as wired in ``web/bootstrap.py``.
+        self.tools = tools
+        self._disposition_dir = disposition_dir
+        self._tz = tz
+        self._clock = clock
 
     # ------------------------------------------------------------------ the due queue
     def due(self, as_of: date | None = None, *, include_held: bool = False) -> list[DueItem]:
@@ -70,7 +125,7 @@ class DispositionDesk(HoldDesk):
 
         Held dossiers are left out (``include_held`` lists them, marked held); permanent ones never appear.
         """
-        day = as_of or self._today()
+        day = as_of or self._schedule.today()
         with self._uow.read() as s:
             rows = s.execute(select(PlanRow).join(DossierRow, DossierRow.archive_number == PlanRow.archive_number).where(
                 DossierRow.state == DossierState.SEALED, PlanRow.permanent.is_(False), PlanRow.disposal_date.is_not(None),
@@ -79,8 +134,8 @@ class DispositionDesk(HoldDesk):
 
     def _due_items(self, s: Session, rows: Iterable[PlanRow], include_held: bool) -> list[DueItem]:
         rows = list(rows)
-        held = self._holding(s, [r.archive_number for r in rows])
-        open_ = self._open_dispositions(s)
+        held = self._holds.holding(s, [r.archive_number for r in rows])
+        open_ = self.open_dispositions(s)
         out = []
         for r in rows:
             if r.archive_number in held and not include_held:
@@ -101,7 +156,7 @@ class DispositionDesk(HoldDesk):
             InvalidDispositionError: nothing due, or a named dossier is not due (or held, or in
                 another open disposition).
         """
-        who = self._decide(self._person(name), Action.DISPOSE_REVIEW, None, object_type="disposition")
+        who = self._decisions.decide(self._decisions.person(name), Action.DISPOSE_REVIEW, None, object_type="disposition")
         candidates = {d.archive_number: d for d in self.due(as_of)
                       if d.action == action and d.disposition_state is None}
         if numbers:
@@ -117,7 +172,7 @@ class DispositionDesk(HoldDesk):
             # Lock the candidates' rows first: on PostgreSQL a concurrent review waits here and then
             # sees the other's disposition (READ COMMITTED); SQLite's BEGIN IMMEDIATE already serialises.
             s.execute(select(DossierRow.id).where(DossierRow.archive_number.in_(sorted(candidates))).with_for_update())
-            taken = sorted(set(self._open_dispositions(s)) & set(candidates))  # a review that raced this one
+            taken = sorted(set(self.open_dispositions(s)) & set(candidates))  # a review that raced this one
             if taken:
                 raise InvalidDispositionError("(new)", "already in another open disposition: " + ", ".join(taken))
             row = DispositionRow(id=uuid.uuid4().hex[:12], action=action, numbers=sorted(candidates),
@@ -126,8 +181,9 @@ class DispositionDesk(HoldDesk):
             s.add(row)
             s.flush()
             s.add(ApprovalRow(disposition_id=row.id, step="review", actor=who.name, role=Role.ARCHIVIST, at=now))
-            self._record(s, who, "dispose_review", row.id, allowed=True, reason=f"reviewed {len(candidates)} dossier(s) for {action}",
-                         object_type="disposition", details={"numbers": ",".join(row.numbers)})
+            self._decisions.record(s, who, "dispose_review", row.id, allowed=True,
+                                   reason=f"reviewed {len(candidates)} dossier(s) for {action}",
+                                   object_type="disposition", details={"numbers": ",".join(row.numbers)})
             return self._disposition(s, row.id)
 
     # ------------------------------------------------------------------ approval (manager)
@@ -140,7 +196,7 @@ class DispositionDesk(HoldDesk):
                 outside the manager's departments (logged).
             InvalidDispositionError: it is not awaiting approval.
         """
-        who = self._person(name)
+        who = self._decisions.person(name)
         with self._uow.read() as s:
             row = self._row(s, disposition_id)
             reviewers = [a.actor for a in s.scalars(select(ApprovalRow).where(
@@ -148,27 +204,31 @@ class DispositionDesk(HoldDesk):
             departments = set(s.scalars(select(DossierRow.department).where(DossierRow.archive_number.in_(row.numbers))))
             state = row.state
         if who.name in reviewers:  # checked first: the reason that always applies to the reviewer
-            self._refuse(who, "dispose_approve", disposition_id, "the reviewer may not approve the same disposition",
-                         object_type="disposition", error=SameApproverError(who.name, disposition_id))
-        who = self._decide(who, Action.DISPOSE_APPROVE, disposition_id, object_type="disposition")
+            self._decisions.refuse(who, "dispose_approve", disposition_id,
+                                   "the reviewer may not approve the same disposition",
+                                   object_type="disposition", error=SameApproverError(who.name, disposition_id))
+        who = self._decisions.decide(who, Action.DISPOSE_APPROVE, disposition_id, object_type="disposition")
         if who.departments is not None and not departments <= who.departments:
             outside = ", ".join(sorted(str(d) for d in departments - who.departments))
-            self._refuse(who, "dispose_approve", disposition_id, f"dossiers of other departments ({outside})",
-                         object_type="disposition")
+            self._decisions.refuse(who, "dispose_approve", disposition_id,
+                                   f"dossiers of other departments ({outside})", object_type="disposition")
         if state != DispositionState.REVIEWED:
             raise InvalidDispositionError(disposition_id, f"is {state}; only a reviewed disposition can be approved")
         with self._uow.write() as s:
             row = self._row(s, disposition_id)
             row.state, row.updated_at = DispositionState.APPROVED, self._clock()
             s.add(ApprovalRow(disposition_id=row.id, step="approve", actor=who.name, role=Role.MANAGER, at=self._clock()))
-            self._record(s, who, "dispose_approve", row.id, allowed=True, reason=f"approved {row.action} of "
-                         f"{len(row.numbers)} dossier(s)", object_type="disposition")
+            self._decisions.record(s, who, "dispose_approve", row.id, allowed=True,
+                                   reason=f"approved {row.action} of {len(row.numbers)} dossier(s)",
+                                   object_type="disposition")
             s.flush()
             return self._disposition(s, row.id)
 
     # ------------------------------------------------------------------ execution
-    def run(self, who: Identity, *, services_like: object, disposition_id: str | None = None) -> list[Disposition]:
+    def run(self, who: Identity, *, disposition_id: str | None = None) -> list[Disposition]:
         """Execute one approved disposition, or every approved or interrupted (executing) one.
+
+        The executor works with the :class:`DisposalTools` this desk was built with.
 
         Raises:
             InvalidDispositionError: the named disposition is not approved yet.
@@ -179,8 +239,8 @@ class DispositionDesk(HoldDesk):
             else:
                 ids = list(s.scalars(select(DispositionRow.id).where(DispositionRow.state.in_(
                     [DispositionState.APPROVED, DispositionState.EXECUTING])).order_by(DispositionRow.created_at)))
-        # Imported here, not at the top: the executor brings the certificate, bag and shredding
-        # code, which every command that opens the archive (`dossier show` …) would load for
+        # Imported here, not at the top: the executor brings the certificate and bag code
+        # (bagit …), which every command that opens the archive (`dossier show` …) would load for
         # nothing (issue #9 item 7).
         from retention.disposal import execute_disposition
 
@@ -189,7 +249,7 @@ class DispositionDesk(HoldDesk):
             started = self._start(who, did)
             if started.state is DispositionState.EXECUTING:
                 cert: CertificateRef = execute_disposition(
-                    services_like, disposition_id=did, numbers=list(started.numbers), action=started.action,
+                    self.tools, disposition_id=did, numbers=list(started.numbers), action=started.action,
                     actor=who.name, approvals=list(started.approvals), rules=dict(started.rules),
                     out_dir=self._disposition_dir, clock=self._clock)
                 started = self._finish(did, cert)
@@ -198,7 +258,7 @@ class DispositionDesk(HoldDesk):
 
     def _start(self, who: Identity, disposition_id: str) -> Disposition:
         """Re-check holds and due dates, take out what no longer qualifies, mark it executing."""
-        today = self._today()
+        today = self._schedule.today()
         with self._uow.write() as s:
             row = self._row(s, disposition_id)
             if row.state == DispositionState.DONE:
@@ -206,7 +266,7 @@ class DispositionDesk(HoldDesk):
             if row.state == DispositionState.REVIEWED:
                 raise InvalidDispositionError(row.id, "is awaiting a manager's approval")
             excluded = dict(row.excluded or {})
-            for number, holds in self._holding(s, row.numbers).items():
+            for number, holds in self._holds.holding(s, row.numbers).items():
                 excluded[number] = "legal hold " + ", ".join(h.hold_id for h in holds)
             if row.state == DispositionState.APPROVED:  # nothing is destroyed yet: re-check the plan as well
                 plans = {p.archive_number: p for p in s.scalars(select(PlanRow).where(PlanRow.archive_number.in_(row.numbers)))}
@@ -256,8 +316,8 @@ class DispositionDesk(HoldDesk):
         with self._uow.read() as s:
             return self._disposition(s, self._row(s, disposition_id).id)
 
-    def _open_dispositions(self, s: Session) -> dict[str, DispositionState]:
-        """Archive number → state of the open disposition it is in."""
+    def open_dispositions(self, s: Session) -> dict[str, DispositionState]:
+        """Archive number → state of the open disposition it is in, read in the caller's transaction ``s``."""
         out: dict[str, DispositionState] = {}
         for numbers, state in s.execute(select(DispositionRow.numbers, DispositionRow.state).where(
                 DispositionRow.state.in_(list(_OPEN)))).all():

@@ -9,18 +9,21 @@ so a dossier that comes to match later is held too. Holds are never deleted; lif
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.access.identity import Action, DossierTarget, GrantFilter, Identity
 from records.access.model import AccessScope
-from records.access.policy import matches
+from records.access.policy import fold_keyword, matches
+from records.clock import system_clock
+from records.db import UnitOfWork
 from records.errors import DossierNotFoundError
 from records.tables import DossierRow
-from retention.base import RetentionBase
+from retention.base import RetentionDecisions
 from retention.errors import HoldNotFoundError, InvalidHoldError
 from retention.model import Hold, HoldFilter
 from retention.tables import HoldRow
@@ -40,8 +43,27 @@ def hold_of(row: HoldRow) -> Hold:
     )
 
 
-class HoldDesk(RetentionBase):
-    """Legal-hold use cases of RetentionService."""
+class HoldDesk:
+    """Legal holds: placing, lifting, and which dossiers they cover now.
+
+    A small service of its own, not a part of RetentionService's inheritance: the due queue,
+    disposition and the dossier view ask it what is held (:meth:`holding`), so all of them
+    evaluate filter holds by the one rule.
+
+    Args:
+        decisions: the policy check and the access-log entries of placing and lifting.
+        tz: the archive's time zone (a filter's received dates are dates there).
+        fold: how a filter's names are compared with a dossier's (pass the index's normaliser).
+    """
+
+    def __init__(self, uow: UnitOfWork, decisions: RetentionDecisions, *, tz: ZoneInfo,
+                 clock: Callable[[], datetime] = system_clock,
+                 fold: Callable[[str], str] = fold_keyword) -> None:
+        self._uow = uow
+        self._decisions = decisions
+        self._tz = tz
+        self._clock = clock
+        self._fold = fold
 
     def place_hold(self, who: Identity, *, reason: str, number: str | None = None,
                    filter: HoldFilter | None = None, details: Mapping[str, str] | None = None) -> Hold:
@@ -59,7 +81,7 @@ class HoldDesk(RetentionBase):
         if filter is not None and filter == HoldFilter():
             raise InvalidHoldError("a filter must limit at least one of respondent, category, received")
         target = number or _render(filter)
-        who = self._decide(who, Action.PLACE_HOLD, target, object_type="dossier" if number else "filter")
+        who = self._decisions.decide(who, Action.PLACE_HOLD, target, object_type="dossier" if number else "filter")
         with self._uow.write() as s:
             if number is not None and s.scalars(select(DossierRow.id).where(DossierRow.archive_number == number)).first() is None:
                 raise DossierNotFoundError(number)
@@ -69,8 +91,9 @@ class HoldDesk(RetentionBase):
                           categories=sorted(f.categories) if f.categories else None,
                           received_from=f.received_from, received_until=f.received_until)
             s.add(row)
-            self._record(s, who, "hold", target, allowed=True, reason=reason.strip(), details={**(details or {}), "hold": row.id},
-                         object_type="dossier" if number else "filter")
+            self._decisions.record(s, who, "hold", target, allowed=True, reason=reason.strip(),
+                                   details={**(details or {}), "hold": row.id},
+                                   object_type="dossier" if number else "filter")
             s.flush()
             return hold_of(row)
 
@@ -84,7 +107,7 @@ class HoldDesk(RetentionBase):
         """
         if not reason.strip():
             raise InvalidHoldError("lifting a hold needs a reason")
-        who = self._decide(who, Action.LIFT_HOLD, ref, object_type="hold")
+        who = self._decisions.decide(who, Action.LIFT_HOLD, ref, object_type="hold")
         with self._uow.write() as s:
             rows = list(s.scalars(select(HoldRow).where(
                 ((HoldRow.id == ref) | (HoldRow.archive_number == ref)), HoldRow.lifted_at.is_(None))))
@@ -92,9 +115,9 @@ class HoldDesk(RetentionBase):
                 raise HoldNotFoundError(ref)
             for row in rows:
                 row.lifted_at, row.lifted_by, row.lift_reason = self._clock(), who.name, reason.strip()
-                self._record(s, who, "hold_lift", row.archive_number or ref, allowed=True, reason=reason.strip(),
-                             details={**(details or {}), "hold": row.id},
-                             object_type="dossier" if row.archive_number else "filter")
+                self._decisions.record(s, who, "hold_lift", row.archive_number or ref, allowed=True,
+                                       reason=reason.strip(), details={**(details or {}), "hold": row.id},
+                                       object_type="dossier" if row.archive_number else "filter")
             s.flush()
             return [hold_of(r) for r in rows]
 
@@ -108,10 +131,14 @@ class HoldDesk(RetentionBase):
     def holds_on(self, number: str) -> list[Hold]:
         """The active holds covering one dossier (its own, and filters it matches)."""
         with self._uow.read() as s:
-            return self._holding(s, [number]).get(number, [])
+            return self.holding(s, [number]).get(number, [])
 
-    def _holding(self, s: Session, numbers: Iterable[str]) -> dict[str, list[Hold]]:
-        """Archive number → active holds covering it, for the given dossiers (absent: not held)."""
+    def holding(self, s: Session, numbers: Iterable[str]) -> dict[str, list[Hold]]:
+        """Archive number → active holds covering it, for the given dossiers (absent: not held).
+
+        Read in the caller's transaction ``s``, so a review, a run or a dossier view sees the holds
+        as they stand in the same snapshot as the rest of what it reads.
+        """
         active = [hold_of(r) for r in s.scalars(select(HoldRow).where(HoldRow.lifted_at.is_(None)))]
         if not active:
             return {}

@@ -3,29 +3,42 @@ and disposition — one service for the CLI, the web app and tests.
 
 Sealing checks the required materials, moves the dossier to ``sealed`` and plans it. Plans are
 stored per dossier; ``plan`` recomputes them under the schedule in effect and records every
-change with its reason. Holds are in ``retention.holds``, review/approval/execution in
-``retention.dispositions``.
+change with its reason; those use cases live here. Holds (``retention.holds.HoldDesk``) and
+review/approval/execution (``retention.dispositions.DispositionDesk``) are small services of
+their own, each built with only the collaborators it uses; RetentionService is composed of them
+and hands their use cases on, so callers keep one entry point. They share one
+``retention.base.ScheduleFacts`` (the rules, the facts, today) and one
+``retention.base.RetentionDecisions`` (who acts, the log). The one place that builds and wires
+all of them is ``web/bootstrap.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from records.access.identity import Action, Identity, RequestContext
 from records.access.policy import target_of
+from records.access.service import AccessService
+from records.clock import system_clock
+from records.db import UnitOfWork
 from records.errors import DossierNotFoundError, InvalidTransitionError
 from records.model import DocumentInfo, DocumentKind, DossierInfo, DossierState
+from records.service import RecordsService
 from records.tables import DossierRow
+from retention.base import ScheduleFacts
 from retention.dispositions import DispositionDesk, DueItem
 from retention.errors import ReasonRequiredError, SealIncompleteError
-from retention.model import Disposition, Hold, Plan, PlanChange, RetentionRule, Trigger
+from retention.holds import HoldDesk
+from retention.model import Disposition, DispositionState, Hold, HoldFilter, Plan, PlanChange, RetentionRule, Trigger
 from retention.schedule import plan_for
-from retention.sealing import missing_materials, required_for
+from retention.sealing import Material, missing_materials, required_for
 from retention.tables import PlanChangeRow, PlanRow
 
 __all__ = ["DueItem", "RetentionService", "RetentionView"]  # DueItem is re-exported for callers
@@ -57,8 +70,39 @@ def _change_of(row: PlanChangeRow) -> PlanChange:
                       row.actor, row.at)
 
 
-class RetentionService(DispositionDesk):
-    """Use cases of the archive's life after closure. Holds no state besides its collaborators."""
+class RetentionService:
+    """Use cases of the archive's life after closure: sealing and plans here; holds and
+    disposition handed on to the services it is composed of (``hold_desk``, ``disposition_desk``).
+    Holds no state besides its collaborators.
+
+    Args:
+        records: reads dossiers, seals them (a lifecycle step) and files amendments.
+        access: decides and logs the doors below, the seal and amendments.
+        facts: the schedule in effect and what it is applied to (shared with the desks).
+        materials: what a dossier needs before it is sealed, per SLA profile
+            (``retention.sealing.materials_from_settings``, validated when the archive opens).
+        tz: the archive's time zone (the dossiers' policy targets).
+    """
+
+    def __init__(self, uow: UnitOfWork, records: RecordsService, access: AccessService, facts: ScheduleFacts, *,
+                 hold_desk: HoldDesk, disposition_desk: DispositionDesk,
+                 materials: Mapping[str, tuple[Material, ...]], tz: ZoneInfo,
+                 clock: Callable[[], datetime] = system_clock) -> None:
+        self._uow = uow
+        self._records = records
+        self._access = access
+        #: The schedule in effect and the facts it is applied to.
+        self.facts = facts
+        self.hold_desk = hold_desk
+        self.disposition_desk = disposition_desk
+        self._materials = materials
+        self._tz = tz
+        self._clock = clock
+
+    # ------------------------------------------------------------------ the schedule
+    def rules(self) -> tuple[RetentionRule, ...]:
+        """See :meth:`ScheduleFacts.rules`."""
+        return self.facts.rules()
 
     # ------------------------------------------------------------------ sealing (ARC-1-05, ARC-2)
     def missing_for_seal(self, number: str) -> list[str]:
@@ -118,7 +162,7 @@ class RetentionService(DispositionDesk):
         now = self._clock()
         changes: list[PlanChange] = []
         with self._uow.write() as s:
-            facts = self._facts(s, numbers)
+            facts = self.facts.dossier_facts(s, numbers)
             for n in numbers or ():
                 if n not in facts:
                     raise DossierNotFoundError(n)
@@ -154,7 +198,7 @@ class RetentionService(DispositionDesk):
                   context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> list[DueItem]:
         """:meth:`due`, for ``who`` (VIEW_RETENTION)."""
         self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="due",
-                             details={**(details or {}), "as_of": str(as_of or self._today())})
+                             details={**(details or {}), "as_of": str(as_of or self.facts.today())})
         return self.due(as_of, include_held=include_held)
 
     def plan_view(self, who: Identity, number: str, *, context: RequestContext = _NO_CONTEXT,
@@ -200,11 +244,55 @@ class RetentionService(DispositionDesk):
             if row is None:
                 raise DossierNotFoundError(number)
             number = row.archive_number
-            facts = self._facts(s, [number])[number]
+            facts = self.facts.dossier_facts(s, [number])[number]
             stored = s.scalars(select(PlanRow).where(PlanRow.archive_number == number)).first()
             changes = tuple(_change_of(c) for c in s.scalars(select(PlanChangeRow).where(
                 PlanChangeRow.archive_number == number).order_by(PlanChangeRow.id)))
-            state = self._open_dispositions(s).get(number)
+            state = self.disposition_desk.open_dispositions(s).get(number)
             return RetentionView(number, _plan_of(stored) if stored else None, plan_for(rules, facts),
-                                 tuple(self._holding(s, [number]).get(number, [])), changes,
+                                 tuple(self.hold_desk.holding(s, [number]).get(number, [])), changes,
                                  str(state) if state else None)
+
+    # ------------------------------------------------------------------ legal holds (retention.holds)
+    def place_hold(self, who: Identity, *, reason: str, number: str | None = None,
+                   filter: HoldFilter | None = None, details: Mapping[str, str] | None = None) -> Hold:
+        """See :meth:`HoldDesk.place_hold`."""
+        return self.hold_desk.place_hold(who, reason=reason, number=number, filter=filter, details=details)
+
+    def lift_hold(self, who: Identity, ref: str, *, reason: str, details: Mapping[str, str] | None = None) -> list[Hold]:
+        """See :meth:`HoldDesk.lift_hold`."""
+        return self.hold_desk.lift_hold(who, ref, reason=reason, details=details)
+
+    def holds(self, *, include_lifted: bool = False) -> list[Hold]:
+        """See :meth:`HoldDesk.holds`."""
+        return self.hold_desk.holds(include_lifted=include_lifted)
+
+    def holds_on(self, number: str) -> list[Hold]:
+        """See :meth:`HoldDesk.holds_on`."""
+        return self.hold_desk.holds_on(number)
+
+    # ------------------------------------------------------------------ disposition (retention.dispositions)
+    def due(self, as_of: date | None = None, *, include_held: bool = False) -> list[DueItem]:
+        """See :meth:`DispositionDesk.due`."""
+        return self.disposition_desk.due(as_of, include_held=include_held)
+
+    def review(self, name: str, *, as_of: date | None = None, numbers: Sequence[str] | None = None,
+               action: Literal["destroy", "transfer"] = "destroy") -> Disposition:
+        """See :meth:`DispositionDesk.review`."""
+        return self.disposition_desk.review(name, as_of=as_of, numbers=numbers, action=action)
+
+    def approve(self, name: str, disposition_id: str) -> Disposition:
+        """See :meth:`DispositionDesk.approve`."""
+        return self.disposition_desk.approve(name, disposition_id)
+
+    def run(self, who: Identity, *, disposition_id: str | None = None) -> list[Disposition]:
+        """See :meth:`DispositionDesk.run`."""
+        return self.disposition_desk.run(who, disposition_id=disposition_id)
+
+    def dispositions(self, *, state: DispositionState | None = None) -> list[Disposition]:
+        """See :meth:`DispositionDesk.dispositions`."""
+        return self.disposition_desk.dispositions(state=state)
+
+    def disposition(self, disposition_id: str) -> Disposition:
+        """See :meth:`DispositionDesk.disposition`."""
+        return self.disposition_desk.disposition(disposition_id)

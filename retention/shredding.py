@@ -18,37 +18,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from records.model import DossierInfo
-from records.tombstone import DisposalManifest
+
+if TYPE_CHECKING:  # annotations only: the records core is loaded by whoever hands it over
+    from records.service import RecordsService
+    from records.vault import Vault
 
 log = logging.getLogger(__name__)
 
 
-class ShreddingRecords(Protocol):
-    def disposal_manifest(self, actor: str, ref: str) -> DisposalManifest: ...
-    def destroy_data_keys(self, actor: str, ref: str) -> int: ...
-    def tombstone_dossier(self, actor: str, ref: str, *, note: str) -> DossierInfo: ...
-
-
-class _Vault(Protocol):
-    def delete_object(self, object_id: str) -> None: ...
-
-
 class ShreddingSearch(Protocol):
+    """The search index as destruction uses it (``search.service.SearchService`` is one): retention
+    names only the one call it makes, and does not depend on a search back end."""
+
     def remove(self, document_ids: list[str]) -> None: ...
-
-
-class ShreddingServices(Protocol):
-    """What destruction needs of the composition root's Services bundle."""
-
-    @property
-    def records(self) -> ShreddingRecords: ...
-    @property
-    def vault(self) -> _Vault: ...
-    @property
-    def search(self) -> ShreddingSearch: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +47,14 @@ class ShredReport:
     tombstone: DossierInfo
 
 
-def destroy_dossier(services: ShreddingServices, number: str, *, actor: str, note: str,
-                    on_blob_deleted: Callable[[str], None] | None = None) -> ShredReport:
+def destroy_dossier(records: RecordsService, vault: Vault, search: ShreddingSearch, number: str, *, actor: str,
+                    note: str, on_blob_deleted: Callable[[str], None] | None = None) -> ShredReport:
     """Crypto-shred a sealed dossier and leave only its tombstone (see the module docstring).
 
     Args:
+        records: destroys the data keys, lists what is stored, writes the tombstone.
+        vault: deletes the blobs.
+        search: drops the documents' index entries.
         number: the dossier's archive number (or id).
         note: what the DISPOSED step records: the rule and disposition id, never content.
         on_blob_deleted: called with each object id once its blob is gone (progress, tests).
@@ -76,25 +64,25 @@ def destroy_dossier(services: ShreddingServices, number: str, *, actor: str, not
         StorageUnavailableError: a blob could not be deleted; the keys are already destroyed and
             a re-run deletes what is left.
     """
-    keys = services.records.destroy_data_keys(actor, number)
-    manifest = services.records.disposal_manifest(actor, number)
+    keys = records.destroy_data_keys(actor, number)
+    manifest = records.disposal_manifest(actor, number)
     deleted = 0
     for item in manifest.items:
         for obj in item.objects:
             # Only shredded objects are deleted: a blob whose key still exists would be lost data.
             if obj.shredded_at is None:
                 continue
-            services.vault.delete_object(obj.object_id)
+            vault.delete_object(obj.object_id)
             deleted += 1
             if on_blob_deleted is not None:
                 on_blob_deleted(obj.object_id)
     document_ids = [i.document_id for i in manifest.items]
     if document_ids:
-        services.search.remove(document_ids)
-    tombstone = services.records.tombstone_dossier(actor, number, note=note)
+        search.remove(document_ids)
+    tombstone = records.tombstone_dossier(actor, number, note=note)
     log.info("dossier %s shredded: %d key(s) destroyed now, %d blob(s) deleted, %d index entr(ies) removed",
              manifest.archive_number, keys, deleted, len(document_ids))
     return ShredReport(manifest.archive_number, keys, deleted, len(document_ids), tombstone)
 
 
-__all__ = ["ShredReport", "ShreddingRecords", "ShreddingSearch", "ShreddingServices", "destroy_dossier"]
+__all__ = ["ShredReport", "ShreddingSearch", "destroy_dossier"]

@@ -32,16 +32,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from records.deadlines import ClockName, ClockState, ClockStatus
+from records.deadlines import ClockName, ClockState
 from records.errors import InvalidInputError
 from records.model import DossierInfo, DossierState
 from retention.errors import RetentionError
 
+if TYPE_CHECKING:  # annotations only: the caller hands over the records core it has
+    from records.service import RecordsService
+
 __all__ = [
-    "Compliance", "Count", "Handling", "InvalidPeriodError", "MonthSummary", "MonthlyReport", "TimelineSource",
+    "Compliance", "Count", "Handling", "InvalidPeriodError", "MonthSummary", "MonthlyReport",
     "monthly_report", "parse_month",
 ]
 
@@ -69,18 +72,6 @@ class InvalidPeriodError(RetentionError, InvalidInputError, ValueError):
         self.field = "month"
         self.value = value
         self.problem = problem
-
-
-class TimelineSource(Protocol):
-    """What the statistics read from the records layer (``RecordsService`` provides both)."""
-
-    def dossier_timelines(self, actor: str, *, received_before: datetime | None = None) -> list[DossierInfo]:
-        """Every dossier with its timeline and extensions (documents not needed)."""
-        ...
-
-    def deadlines(self, info: DossierInfo, as_of: date | None = None) -> tuple[ClockStatus, ...]:
-        """The acceptance, conclusion and reply clocks as of ``as_of`` (TL-01..04)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,13 +183,13 @@ def previous_month(month: str) -> str:
 
 
 def monthly_report(
-    source: TimelineSource, month: str, *, actor: str, tz: ZoneInfo, now: datetime,
+    source: RecordsService, month: str, *, actor: str, tz: ZoneInfo, now: datetime,
     departments: frozenset[str] | None = None, top: int = 10,
 ) -> MonthlyReport:
     """Compute the statistics of ``month`` (``YYYY-MM``, archive time ``tz``) as a :class:`MonthlyReport`.
 
     Args:
-        source: the records layer (``RecordsService``).
+        source: the records layer: dossier timelines, and the clocks of each (``RecordsService.deadlines``).
         month: the month; checked with :func:`parse_month` against ``now``.
         actor: who asks (passed on to the records layer).
         tz: the archive's zone (``Settings.timezone``): months and dates are local to it.
@@ -237,7 +228,7 @@ def monthly_report(
 class _Month:
     """The figures of one month over a list of dossiers (as of the month's end or today)."""
 
-    def __init__(self, source: TimelineSource, tz: ZoneInfo, month: str, today: date,
+    def __init__(self, source: RecordsService, tz: ZoneInfo, month: str, today: date,
                  infos: Sequence[DossierInfo]) -> None:
         self.month = month
         self.first, last = month_bounds(month)

@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, tzinfo
 from enum import Enum
@@ -37,10 +37,12 @@ from typing import Any, Protocol
 
 import bagit
 
-from records.access.identity import Action, Decision, DossierTarget, Identity, Role
+from records.access.identity import Action, Identity, Role
 from records.access.policy import target_of
+from records.access.service import AccessService
 from records.mapping import parse_registration
 from records.model import DocumentInfo, DocumentKind, DossierInfo, Registration
+from records.service import RecordsService
 from records.errors import DataIntegrityError, NotAllowedInStateError
 from retention.errors import RetentionError
 from records.durable import fsync_dir
@@ -48,7 +50,7 @@ from records.durable import fsync_dir
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "BagExistsError", "BagInvalidError", "BagReport", "ImportReport", "ImportedDocument", "export_bag",
+    "BagExistsError", "BagIngest", "BagInvalidError", "BagReport", "ImportReport", "ImportedDocument", "export_bag",
     "import_bag", "validate_bag", "write_bag",
 ]
 
@@ -77,19 +79,8 @@ class BagInvalidError(RetentionError, DataIntegrityError, ValueError):
 
 
 # ---------------------------------------------------------------------- seams
-class _Records(Protocol):
-    def get_dossier(self, actor: str, ref: str) -> DossierInfo: ...
-    def retrieve_document(self, actor: str, item: str) -> tuple[DocumentInfo, Iterator[bytes]]: ...
-    def document_text(self, actor: str, item: str) -> tuple[DocumentInfo, str, dict[str, str]]: ...
-    def register_complaint(self, actor: str, registration: Registration) -> DossierInfo: ...
-
-
-class _Access(Protocol):
-    def identity(self, name: str) -> Identity: ...
-    def enforce(self, identity: Identity, action: Action, target: DossierTarget | None, *,
-                object_ref: str | None = None, details: Mapping[str, str] | None = None) -> Decision: ...
-
-
+# The records core and access are typed as what they are (``RecordsService``, ``AccessService``);
+# ingest stays a seam: importing its service here would load the whole pipeline with retention.
 class _IngestResult(Protocol):
     @property
     def outcome(self) -> Any: ...
@@ -99,20 +90,11 @@ class _IngestResult(Protocol):
     def message(self) -> str | None: ...
 
 
-class _Ingest(Protocol):
+class BagIngest(Protocol):
+    """What an import files the package's originals through (``ingest.service.IngestService`` is one)."""
+
     def ingest_paths(self, actor: str, paths: Sequence[Path], *, dossier: str,
                      kind: DocumentKind | None = None) -> Sequence[_IngestResult]: ...
-
-
-class BagServices(Protocol):
-    """What packages need of the Services bundle (``web.bootstrap.Services`` has all of it)."""
-
-    @property
-    def records(self) -> _Records: ...
-    @property
-    def access(self) -> _Access: ...
-    @property
-    def ingest(self) -> _Ingest: ...
 
 
 # ---------------------------------------------------------------------- writing
@@ -147,7 +129,7 @@ def _registration_json(reg: Registration) -> dict[str, Any]:
     return {f.name: _jsonable(getattr(reg, f.name)) for f in fields(reg)}
 
 
-def write_bag(records: _Records, dossiers: Sequence[DossierInfo], bag_dir: Path, *, actor: str,
+def write_bag(records: RecordsService, dossiers: Sequence[DossierInfo], bag_dir: Path, *, actor: str,
               bag_info: Mapping[str, str], admit: Admit | None = None, with_text: bool = True,
               watermark: Callable[[bytes, str, list[str], str | None], tuple[bytes, str]] | None = None) -> BagReport:
     """Write a validated BagIt package of ``dossiers`` to ``bag_dir`` (which must not exist).
@@ -181,7 +163,7 @@ def write_bag(records: _Records, dossiers: Sequence[DossierInfo], bag_dir: Path,
     return BagReport(bag_dir, len(dossiers), documents, report.payload_oxum, report.tagmanifest_sha256)
 
 
-def _write_dossier(records: _Records, info: DossierInfo, folder: Path, *, actor: str, admit: Admit | None,
+def _write_dossier(records: RecordsService, info: DossierInfo, folder: Path, *, actor: str, admit: Admit | None,
                    with_text: bool, watermark: Callable[[bytes, str, list[str], str | None], tuple[bytes, str]] | None,
                    ) -> int:
     (folder / "originals").mkdir(parents=True)
@@ -234,7 +216,7 @@ def _write_dossier(records: _Records, info: DossierInfo, folder: Path, *, actor:
     return len(docs)
 
 
-def _text_of(records: _Records, actor: str, item: str) -> str | None:
+def _text_of(records: RecordsService, actor: str, item: str) -> str | None:
     from records.errors import DocumentNotFoundError
 
     try:
@@ -305,8 +287,8 @@ def validate_bag(path: Path) -> _Validated:
 
 
 # ---------------------------------------------------------------------- export for regulators (part 7)
-def export_bag(services: BagServices, numbers: Sequence[str], bag_dir: Path, *, operator: Identity,
-               recipient: str | None, tz: tzinfo, now: datetime,
+def export_bag(records: RecordsService, access: AccessService, numbers: Sequence[str], bag_dir: Path, *,
+               operator: Identity, recipient: str | None, tz: tzinfo, now: datetime,
                purpose: str | None = None) -> BagReport:
     """Export dossiers as a package for ``recipient`` (ACS-12): every document authorised and logged.
 
@@ -321,8 +303,8 @@ def export_bag(services: BagServices, numbers: Sequence[str], bag_dir: Path, *, 
         WatermarkError: a document cannot be stamped; a regulator is never sent an original.
         BagExistsError: ``bag_dir`` exists.
     """
-    dossiers = [services.records.get_dossier(operator.name, n) for n in dict.fromkeys(numbers)]
-    who = services.access.identity(recipient) if recipient else None
+    dossiers = [records.get_dossier(operator.name, n) for n in dict.fromkeys(numbers)]
+    who = access.identity(recipient) if recipient else None
     regulator = who is not None and who.role is Role.REGULATOR
     package = bag_dir.name
     details = {"package": package, "recipient": recipient or "-", **({"purpose": purpose} if purpose else {})}
@@ -330,12 +312,12 @@ def export_bag(services: BagServices, numbers: Sequence[str], bag_dir: Path, *, 
     if regulator:
         assert who is not None
         for info in dossiers:
-            decision = services.access.enforce(who, Action.DOWNLOAD_DOCUMENT, target_of(info, tz),
+            decision = access.enforce(who, Action.DOWNLOAD_DOCUMENT, target_of(info, tz),
                                                details={**details, "exported_by": operator.name})
             grants[info.archive_number] = next((g for g in who.grants if g.grant_id == decision.grant_id), None)
 
     def admit(info: DossierInfo, doc: DocumentInfo) -> list[str] | None:
-        services.access.enforce(operator, Action.EXPORT, target_of(info, tz, item_number=doc.item_number),
+        access.enforce(operator, Action.EXPORT, target_of(info, tz, item_number=doc.item_number),
                                 details=details)
         if not regulator:
             return None
@@ -353,7 +335,7 @@ def export_bag(services: BagServices, numbers: Sequence[str], bag_dir: Path, *, 
                    "Dossier-Recipient": recipient or "-", "Dossier-Watermarked": "yes" if regulator else "no"}
     if purpose:
         info_fields["External-Description"] = purpose
-    return write_bag(services.records, dossiers, bag_dir, actor=operator.name, bag_info=info_fields, admit=admit,
+    return write_bag(records, dossiers, bag_dir, actor=operator.name, bag_info=info_fields, admit=admit,
                      with_text=not regulator, watermark=stamp if regulator else None)
 
 
@@ -379,8 +361,8 @@ class ImportReport:
     dossiers: tuple[ImportedDossier, ...] = field(default=())
 
 
-def import_bag(services: BagServices, bag_dir: Path, *, operator: Identity, tz: tzinfo, now: datetime,
-               details: Mapping[str, str] | None = None) -> ImportReport:
+def import_bag(records: RecordsService, access: AccessService, ingest: BagIngest, bag_dir: Path, *,
+               operator: Identity, tz: tzinfo, now: datetime, details: Mapping[str, str] | None = None) -> ImportReport:
     """Validate a package, then open one dossier per ``metadata.json`` and ingest its originals.
 
     The operator's ``Action.IMPORT`` is decided and logged first. Nothing is filed unless the
@@ -393,7 +375,7 @@ def import_bag(services: BagServices, bag_dir: Path, *, operator: Identity, tz: 
         BagInvalidError: not a valid package (nothing imported).
         InvalidRegistrationError: a dossier's registration fields are not acceptable here.
     """
-    services.access.enforce(operator, Action.IMPORT, None, object_ref=Path(bag_dir).name, details=details)
+    access.enforce(operator, Action.IMPORT, None, object_ref=Path(bag_dir).name, details=details)
     actor = operator.name
     validated = validate_bag(bag_dir)
     data = Path(validated.bag.path) / "data"
@@ -405,7 +387,7 @@ def import_bag(services: BagServices, bag_dir: Path, *, operator: Identity, tz: 
     for meta_path, meta in plans:
         registration = parse_registration(
             {k: v for k, v in meta["registration"].items() if v not in (None, "", [])}, tz, now=now)
-        number = services.records.register_complaint(actor, registration).archive_number
+        number = records.register_complaint(actor, registration).archive_number
         results: list[ImportedDocument] = []
         with tempfile.TemporaryDirectory(prefix="dossier-import-") as links:
             for n, doc in enumerate(meta.get("documents", [])):
@@ -416,7 +398,7 @@ def import_bag(services: BagServices, bag_dir: Path, *, operator: Identity, tz: 
                 link.parent.mkdir()
                 link.symlink_to(source.resolve())
                 kind = DocumentKind(doc["kind"]) if doc.get("kind") in DocumentKind.__members__.values() else None
-                for r in services.ingest.ingest_paths(actor, [link], dossier=number, kind=kind):
+                for r in ingest.ingest_paths(actor, [link], dossier=number, kind=kind):
                     outcome = str(getattr(r.outcome, "value", r.outcome))
                     results.append(ImportedDocument(str(doc.get("item_number")), outcome, r.item_number, r.message))
         out.append(ImportedDossier(str(meta.get("archive_number")), number, tuple(results)))

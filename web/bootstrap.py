@@ -35,6 +35,10 @@ from records.vault import Vault, WrappedKey, open_blob_store, open_key_provider,
 from records.access.log import AccessLog, ensure_signing_key
 from records.access.gate import Gate
 from records.access.service import AccessService
+from retention.base import RetentionDecisions, ScheduleFacts
+from retention.dispositions import DisposalTools, DispositionDesk
+from retention.holds import HoldDesk
+from retention.sealing import materials_from_settings
 from retention.service import RetentionService
 from search.analysis import normalize_keyword
 from search.backends import open_index, uses_server
@@ -46,11 +50,12 @@ from records.vault.keys import create_master_key
 from records.vault.keys.pin import PinnedKeyProvider, open_pinned
 from records.keypins import CatalogueKeyPins
 
-if TYPE_CHECKING:  # built on first use (Services.ingest / .intake): a read never loads the ingest pipeline
+if TYPE_CHECKING:  # built on first use (Services.ingest / .intake / .inventory): a read never loads them
     from ingest.desk import IntakeDesk
     from ingest.jobs import IntakeQueue
     from ingest.service import IngestService
-    from records.settings import IngestSettings
+    from records.settings import IngestSettings, NumberingSettings
+    from retention.inventory import InventoryService
 
 
 log = logging.getLogger(__name__)
@@ -77,12 +82,16 @@ class Services:
     gate: Gate
     outbox: IndexOutbox
     ingest_settings: IngestSettings
+    numbering: NumberingSettings  # how the inventory prints numbers, as the archive does
+    inventory_dir: Path           # where inventory runs and their reports live (<data_dir>/reports/inventory)
     health: Health                # which back ends answer now (/healthz, the dashboard banner)
     clock: Clock = system_clock   # the archive's "now": every door asks this, never the wall clock
-    # ``ingest`` and ``intake`` (properties below) are built on first use, once per bundle, so a
-    # read (`dossier show`, a page) never imports the ingest pipeline (parsers, OCR, the pool).
+    # ``ingest``, ``intake`` and ``inventory`` (properties below) are built on first use, once per
+    # bundle, so a read (`dossier show`, a page) never imports the ingest pipeline (parsers, OCR,
+    # the pool) nor the inventory's report renderers.
     _ingest: IngestService | None = field(default=None, repr=False)
     _intake: IntakeQueue | None = field(default=None, repr=False)
+    _inventory: InventoryService | None = field(default=None, repr=False)
     _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -107,6 +116,24 @@ class Services:
 
                     self._intake = IntakeQueue(self.uow, self.vault, self.records, ingest, clock=self.clock)
         return self._intake
+
+    @property
+    def inventory(self) -> InventoryService:
+        """The inventory (ARC-6), built on first use: it loads the report renderers (reportlab),
+        which no other command needs. Staging copies of queued uploads belong to :attr:`intake`,
+        so they are not reported as orphans."""
+        if self._inventory is None:
+            intake = self.intake
+            with self._lazy_lock:
+                if self._inventory is None:
+                    from retention.inventory import InventoryService
+                    from retention.inventory_report import write_reports
+
+                    self._inventory = InventoryService(
+                        self.uow, self.vault, self.search, access=self.access, reports_dir=self.inventory_dir,
+                        item_width=self.numbering.item_width, serial_width=self.numbering.serial_width,
+                        write_reports=write_reports, owned_elsewhere=intake.staging_blob_keys, clock=self.clock)
+        return self._inventory
 
     @property
     def intake_desk(self) -> IntakeDesk:
@@ -242,9 +269,8 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
                     checkpoint_seconds=settings.access.checkpoint_seconds, clock=clock)
     access = AccessService(uow, log, fold=normalize_keyword, clock=clock)
     # The ingest pipeline and intake queue: built on first use of services.ingest / services.intake.
-    retention = RetentionService(uow, records, access, log, settings=settings.retention,
-                                 rules_file=settings.retention_rules_file, disposition_dir=settings.disposition_dir,
-                                 tz=tz, fold=normalize_keyword, clock=clock)
+    retention = _retention_service(settings, uow, records, access, log, DisposalTools(records, vault, search, access),
+                                   tz=tz, clock=clock)
     # Every door (pages, API, console, workers) reads and changes dossiers through this one gate.
     gate = Gate(access, records, search, tz=tz, clock=clock)
     # Each part needs only its own back ends (issue #17 item 3): the catalogue is needed by every
@@ -257,7 +283,8 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     if not uses_server(settings.search):
         _catch_up(outbox)
     return Services(records=records, search=search, access=access, retention=retention, uow=uow, vault=vault,
-                    gate=gate, outbox=outbox, ingest_settings=settings.ingest, health=health, clock=clock)
+                    gate=gate, outbox=outbox, ingest_settings=settings.ingest, numbering=settings.numbering,
+                    inventory_dir=settings.data_dir / "reports" / "inventory", health=health, clock=clock)
 
 
 def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: ZoneInfo, clock: Clock) -> RecordsService:
@@ -284,6 +311,28 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
         tz=tz,
         clock=clock,
     )
+
+
+def _retention_service(settings: Settings, uow: UnitOfWork, records: RecordsService, access: AccessService,
+                       access_log: AccessLog, tools: DisposalTools, *, tz: ZoneInfo, clock: Clock) -> RetentionService:
+    """Retention, wired here and only here (issue #9): small services, each handed what it uses.
+
+    The holds and disposition desks and the RetentionService share one ``ScheduleFacts`` (the
+    rules file, the facts, today) and one ``RetentionDecisions`` (the policy check and the log
+    entries of retention's own steps); the disposition desk asks the hold desk what is held, and
+    gets the executor's collaborators (``tools``) here, so running a disposition needs nothing
+    from its caller. The sealing materials are validated now: a bad setting should stop the
+    archive opening, not a seal.
+    """
+    facts = ScheduleFacts(settings.retention, settings.retention_rules_file, tz=tz, clock=clock)
+    decisions = RetentionDecisions(uow, access, access_log, clock=clock, fold=normalize_keyword)
+    holds = HoldDesk(uow, decisions, tz=tz, clock=clock, fold=normalize_keyword)
+    dispositions = DispositionDesk(uow, facts, decisions, holds, access, tools,
+                                   disposition_dir=settings.disposition_dir, tz=tz, clock=clock)
+    return RetentionService(
+        uow, records, access, facts, hold_desk=holds, disposition_desk=dispositions,
+        materials=materials_from_settings(settings.retention.required_materials, settings.retention.material_kinds),
+        tz=tz, clock=clock)
 
 
 def _after_commit(outbox: IndexOutbox) -> Callable[[CommittedChanges], None]:

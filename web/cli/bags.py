@@ -26,8 +26,10 @@ def export_bag_command(cli: CliContext, numbers: tuple[str, ...], out: Path, rec
     """Export dossiers NUMBER... as a BagIt package (ACS-12); every document is access-logged."""
     from retention.transfer import export_bag  # sqlalchemy, …: loaded when the command runs, not for --help
 
-    report = export_bag(cli.services, list(numbers), out, operator=cli.identity, recipient=recipient,
-                        tz=ZoneInfo(cli.settings.timezone), now=cli.services.clock(), purpose=purpose)
+    services = cli.services
+    report = export_bag(services.records, services.access, list(numbers), out, operator=cli.identity,
+                        recipient=recipient, tz=ZoneInfo(cli.settings.timezone), now=services.clock(),
+                        purpose=purpose)
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})
     else:
@@ -44,9 +46,9 @@ def import_bag_command(cli: CliContext, bag: Path, as_json: bool) -> None:
     """Validate the BagIt package BAG and file each dossier in it through the ingest pipeline."""
     from retention.transfer import import_bag
 
-    report = import_bag(cli.services, bag, operator=cli.identity, details=cli.auth,
-                        tz=ZoneInfo(cli.settings.timezone),
-                        now=cli.services.clock())
+    services = cli.services
+    report = import_bag(services.records, services.access, services.ingest, bag, operator=cli.identity,
+                        details=cli.auth, tz=ZoneInfo(cli.settings.timezone), now=services.clock())
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})
         return

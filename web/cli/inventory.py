@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from web.cli._lazy import LazyDefault
 from web.cli._output import Progress, echo_json
 from web.cli.app import CliContext, command_errors, main, pass_cli
 
-if TYPE_CHECKING:  # the inventory (sqlalchemy, the vault, reportlab for its PDF) loads when the command runs
-    from retention.inventory import InventoryService
-
 # Findings exist: the same code `dossier verify` uses for "verification found problems".
 EXIT_FINDINGS = 1
-
-
-def inventory_service(cli: CliContext) -> InventoryService:
-    from retention.inventory import InventoryService
-    from retention.inventory_report import write_reports
-
-    settings, services = cli.settings, cli.services
-    return InventoryService(
-        services.uow, services.vault, services.search, access=services.access,
-        reports_dir=settings.data_dir / "reports" / "inventory",
-        item_width=settings.numbering.item_width, serial_width=settings.numbering.serial_width,
-        write_reports=write_reports, owned_elsewhere=services.intake.staging_blob_keys,
-    )
 
 
 @main.command()
@@ -43,7 +25,7 @@ def inventory(cli: CliContext, as_json: bool, resume: bool, no_progress: bool, c
     """Check every stored object (present, authentic, matching its SHA-256, indexed), find orphans
     in the store and gaps in the numbering, and write a dated report (HTML, CSV, PDF) under
     <data_dir>/reports/inventory/. Exit 1 when anything is found, listing each by number."""
-    service = inventory_service(cli)
+    service = cli.services.inventory  # wired in web/bootstrap.py, built on first use
     if no_progress:
         report = service.run(cli.identity, resume=resume, batch=checkpoint_every, context=cli.context,
                              details=cli.auth)

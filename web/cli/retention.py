@@ -261,7 +261,7 @@ def dispose_approve(cli: CliContext, disposition_id: str, as_json: bool) -> None
 @command_errors
 def dispose_run(cli: CliContext, disposition_id: str | None, as_json: bool) -> None:
     """Execute DISPOSITION_ID, or every approved or interrupted disposition; print each certificate."""
-    done = _svc(cli).run(_who(cli), services_like=cli.services, disposition_id=disposition_id)
+    done = _svc(cli).run(_who(cli), disposition_id=disposition_id)
     if as_json:
         echo_json([_dj(d) for d in done])
         return

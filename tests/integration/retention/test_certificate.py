@@ -31,7 +31,8 @@ def destroyed(services: Services, out_dir: Path) -> tuple[str, Path]:
                   DossierState.SEALED):
         services.records.advance("clerk", info.archive_number, state)
     ref = execute_disposition(
-        services, disposition_id="c-1", numbers=[info.archive_number], action="destroy", actor="archivist",
+        services.retention.disposition_desk.tools, disposition_id="c-1", numbers=[info.archive_number],
+        action="destroy", actor="archivist",
         approvals=[Approval("主任", "manager", datetime(2026, 11, 3, tzinfo=timezone.utc), "approve")],
         rules={info.archive_number: "R-5Y"}, out_dir=out_dir)
     return info.archive_number, ref.json_path

@@ -80,7 +80,7 @@ def test_seal_retention_hold_review_approval_destruction(services: Services, clo
     with pytest.raises(AccessDeniedError):
         svc.retention.approve(OTHER_ARCHIVIST, disposition.disposition_id)
     with pytest.raises(InvalidDispositionError, match="approval"):
-        svc.retention.run(ROOT, services_like=svc, disposition_id=disposition.disposition_id)
+        svc.retention.run(ROOT, disposition_id=disposition.disposition_id)
     assert {e.actor for e in refusals(svc, "dispose_approve")} == {ARCHIVIST, OTHER_ARCHIVIST}
     approved = svc.retention.approve(MANAGER, disposition.disposition_id)
     assert [(a.step, a.actor, a.role) for a in approved.approvals] == [
@@ -88,7 +88,7 @@ def test_seal_retention_hold_review_approval_destruction(services: Services, clo
 
     # Destruction.
     objects = objects_of(svc, doomed)
-    [done] = svc.retention.run(ROOT, services_like=svc)
+    [done] = svc.retention.run(ROOT)
     assert done.state is DispositionState.DONE and done.certificate is not None
 
     # Nothing recoverable: store, keys, index, catalogue.
@@ -115,7 +115,7 @@ def test_seal_retention_hold_review_approval_destruction(services: Services, clo
         assert svc.search.search("t", word, AccessScope.everything()).total == 5
     assert svc.records.get_dossier("t", important).state is DossierState.SEALED
     # Queue and re-run: nothing left to do; lifting the hold makes the held dossier due again.
-    assert svc.retention.due() == [] and svc.retention.run(ROOT, services_like=svc) == []
+    assert svc.retention.due() == [] and svc.retention.run(ROOT) == []
     svc.retention.lift_hold(svc.access.identity(MANAGER), hold.hold_id, reason="复议结束")
     assert [d.archive_number for d in svc.retention.due()] == [held]
 
@@ -131,7 +131,7 @@ def test_a_hold_placed_after_approval_is_respected_at_run_time(services: Service
     d = svc.retention.review(ARCHIVIST)
     svc.retention.approve(MANAGER, d.disposition_id)
     svc.retention.place_hold(ROOT, reason="新的投诉涉及此卷", number=second)
-    [done] = svc.retention.run(ROOT, services_like=svc, disposition_id=d.disposition_id)
+    [done] = svc.retention.run(ROOT, disposition_id=d.disposition_id)
     assert done.numbers == (first,) and "legal hold" in done.excluded[second]
     assert svc.records.get_dossier("t", first).state is DossierState.DISPOSED
     assert svc.records.get_dossier("t", second).state is DossierState.SEALED
@@ -139,28 +139,26 @@ def test_a_hold_placed_after_approval_is_respected_at_run_time(services: Service
     assert svc.retention.due(include_held=True)[0].held
 
 
-class _CrashingVault:
-    """The real vault, except that the process 'dies' after deleting the first blob."""
+def _crash_after_first_blob(svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real vault, except that the process 'dies' after deleting the first blob.
 
-    def __init__(self, vault: Any) -> None:
-        self._vault, self.deleted = vault, 0
+    Patched on the vault itself: the disposition desk was handed this very vault in
+    ``web/bootstrap.py`` and deletes through it.
+    """
+    real_delete = svc.vault.delete_object
+    deleted: list[str] = []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._vault, name)
-
-    def delete_object(self, object_id: str) -> None:
-        if self.deleted == 1:
+    def delete_object(object_id: str) -> None:
+        if deleted:
             raise KeyboardInterrupt("simulated crash")
-        self._vault.delete_object(object_id)
-        self.deleted += 1
+        real_delete(object_id)
+        deleted.append(object_id)
+
+    monkeypatch.setattr(svc.vault, "delete_object", delete_object)
 
 
-class _Services:
-    def __init__(self, svc: Services) -> None:
-        self.records, self.search, self.access, self.vault = svc.records, svc.search, svc.access, _CrashingVault(svc.vault)
-
-
-def test_a_crash_mid_destruction_leaves_it_executing_and_a_rerun_completes_it(services: Services, clock: FrozenClock) -> None:
+def test_a_crash_mid_destruction_leaves_it_executing_and_a_rerun_completes_it(services: Services, clock: FrozenClock,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     svc = services
     people(svc)
     number, _ = closed_dossier(svc, "tapircrash")
@@ -168,11 +166,13 @@ def test_a_crash_mid_destruction_leaves_it_executing_and_a_rerun_completes_it(se
     clock.now = datetime(2027, 11, 10, 2, tzinfo=timezone.utc)
     d = svc.retention.review(ARCHIVIST)
     svc.retention.approve(MANAGER, d.disposition_id)
-    with pytest.raises(KeyboardInterrupt):
-        svc.retention.run(ROOT, services_like=_Services(svc))
+    with monkeypatch.context() as crashing:
+        _crash_after_first_blob(svc, crashing)
+        with pytest.raises(KeyboardInterrupt):
+            svc.retention.run(ROOT)
     assert svc.retention.disposition(d.disposition_id).state is DispositionState.EXECUTING
     assert all(o.wrapped_key is None for o in objects_of(svc, number))  # keys went first: already unreadable
-    [done] = svc.retention.run(ROOT, services_like=svc)
+    [done] = svc.retention.run(ROOT)
     assert done.disposition_id == d.disposition_id and done.state is DispositionState.DONE
     assert done.certificate is not None and done.certificate.json_path.is_file()
     for o in objects_of(svc, number):

@@ -75,7 +75,7 @@ def test_changing_a_rule_replans_affected_dossiers_and_records_why(services: Ser
     other, _ = closed_dossier(services, "己")
     services.retention.seal(ROOT, number)
     services.retention.seal(ROOT, other)
-    rules_file = services.retention._rules_file  # the settings' default <data_dir>/retention.toml
+    rules_file = services.retention.facts.rules_file  # the settings' default <data_dir>/retention.toml
     rules_file.write_text('[[rule]]\nid = "fees-5y"\ncategories = ["收费"]\ntrigger = "seal"\nyears = 5\n\n'
                           '[[rule]]\nid = "rest-2y"\nyears = 2\n', encoding="utf-8")
     view = services.retention.show(number)

@@ -111,7 +111,8 @@ def test_destroyed_documents_cannot_be_recovered_from_store_index_or_catalogue(a
     wrapped_keys = [o.wrapped_key for o in doomed_objects]
     assert svc.search.search("t", "zebracorn", AccessScope.everything()).total == 3
 
-    ref = execute_disposition(svc, disposition_id="d-0001", numbers=[doomed], action="destroy", actor="archivist",
+    tools = svc.retention.disposition_desk.tools
+    ref = execute_disposition(tools, disposition_id="d-0001", numbers=[doomed], action="destroy", actor="archivist",
                               approvals=APPROVALS, rules={doomed: "R-10Y"}, out_dir=settings.data_dir / "certificates")
 
     # The store: every blob gone, seen through the store and directly (file system or bucket).
@@ -174,7 +175,8 @@ def test_changing_one_byte_of_the_certificate_fails_verification(archive: Archiv
     """Any single changed byte — a hash digit, a number, or a space — makes the certificate fail."""
     svc, settings = archive.services, archive.settings
     number, _ = sealed_dossier(svc, "pangolinette", docs=1)
-    ref = execute_disposition(svc, disposition_id="d-0002", numbers=[number], action="destroy", actor="archivist",
+    tools = svc.retention.disposition_desk.tools
+    ref = execute_disposition(tools, disposition_id="d-0002", numbers=[number], action="destroy", actor="archivist",
                               approvals=APPROVALS, rules={number: "R-3Y"}, out_dir=settings.data_dir / "certificates")
     original = ref.json_path.read_bytes()
     sha_at = original.index(b'"sha256":"') + len(b'"sha256":"')
@@ -198,8 +200,9 @@ def test_an_unsealed_dossier_is_refused_and_nothing_is_destroyed(archive: Archiv
     sealed, _ = sealed_dossier(svc, "wombatique", docs=1)
     open_one = svc.records.register_complaint("clerk", Registration(
         matter="拖延", received_at=datetime(2026, 11, 2, 1, tzinfo=timezone.utc), complainant="王五")).archive_number
+    tools = svc.retention.disposition_desk.tools
     with pytest.raises(InvalidTransitionError):
-        execute_disposition(svc, disposition_id="d-0003", numbers=[sealed, open_one], action="destroy",
+        execute_disposition(tools, disposition_id="d-0003", numbers=[sealed, open_one], action="destroy",
                             actor="archivist", approvals=APPROVALS, rules={}, out_dir=settings.data_dir / "certificates")
     assert all(o.wrapped_key is not None for o in objects_of(svc, sealed))
     assert not (settings.data_dir / "certificates" / "disposition-d-0003.json").exists()

@@ -52,7 +52,8 @@ CHILD = textwrap.dedent("""
         time.sleep(0.4)
 
     services.vault.delete_object = slow_delete
-    execute_disposition(services, disposition_id="crash-1", numbers=numbers, action="destroy", actor="archivist",
+    tools = services.retention.disposition_desk.tools
+    execute_disposition(tools, disposition_id="crash-1", numbers=numbers, action="destroy", actor="archivist",
                         approvals=[], rules={n: "R-10Y" for n in numbers}, out_dir=data_dir / "certificates")
     print("done", flush=True)
 """)
@@ -112,7 +113,8 @@ def test_a_destruction_killed_midway_is_completed_by_a_rerun(make_settings: Call
         assert all(o.wrapped_key is None for o in objects(svc, targets[1]))  # keys first, in one commit
         assert all(o.wrapped_key is not None for o in objects(svc, targets[2]))
 
-        ref = execute_disposition(svc, disposition_id="crash-1", numbers=targets, action="destroy",
+        tools = svc.retention.disposition_desk.tools
+        ref = execute_disposition(tools, disposition_id="crash-1", numbers=targets, action="destroy",
                                   actor="archivist", approvals=APPROVALS, rules={n: "R-10Y" for n in targets},
                                   out_dir=settings.data_dir / "certificates")
 
@@ -134,7 +136,7 @@ def test_a_destruction_killed_midway_is_completed_by_a_rerun(make_settings: Call
         cert = verify_certificate(ref.json_path, svc.access.signing_public_key())  # type: ignore[arg-type]
         assert [d["archive_number"] for d in cert["dossiers"]] == targets and cert["totals"]["items"] == 6
         # A third run changes nothing and returns the same certificate.
-        again = execute_disposition(svc, disposition_id="crash-1", numbers=targets, action="destroy",
+        again = execute_disposition(tools, disposition_id="crash-1", numbers=targets, action="destroy",
                                     actor="archivist", approvals=APPROVALS, rules={n: "R-10Y" for n in targets},
                                     out_dir=settings.data_dir / "certificates")
         assert again.sha256 == ref.sha256

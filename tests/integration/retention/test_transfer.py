@@ -61,7 +61,8 @@ def test_transfer_delivers_a_valid_package_then_leaves_only_a_tombstone(svc: Ser
     numbers = [sealed(svc, "张三", 2), sealed(svc, "李四", 1)]
     before = {n: svc.records.get_dossier("t", n) for n in numbers}
     bag_dir = tmp_path / "transfer"
-    ref = execute_disposition(svc, disposition_id="t-0001", numbers=numbers, action="transfer", actor="archivist",
+    tools = svc.retention.disposition_desk.tools
+    ref = execute_disposition(tools, disposition_id="t-0001", numbers=numbers, action="transfer", actor="archivist",
                               approvals=APPROVALS, rules={n: "R-30Y-transfer" for n in numbers},
                               out_dir=settings.data_dir / "certificates", transfer_dir=bag_dir)
 
@@ -98,7 +99,7 @@ def test_transfer_delivers_a_valid_package_then_leaves_only_a_tombstone(svc: Ser
     assert "张三" not in pdf_text and "张三" not in ref.json_path.read_text(encoding="utf-8")
 
     # A re-run finds the package and the certificate and changes nothing.
-    again = execute_disposition(svc, disposition_id="t-0001", numbers=numbers, action="transfer", actor="archivist",
+    again = execute_disposition(tools, disposition_id="t-0001", numbers=numbers, action="transfer", actor="archivist",
                                 approvals=APPROVALS, rules={n: "R-30Y-transfer" for n in numbers},
                                 out_dir=settings.data_dir / "certificates", transfer_dir=bag_dir)
     assert again == ref
@@ -116,7 +117,8 @@ def test_a_transfer_interrupted_after_its_package_reuses_the_package(svc: Servic
     write_bag(svc.records, [svc.records.get_dossier("t", number)], bag_dir, actor="archivist",
               bag_info={"External-Identifier": "disposition-t-0002"})
     marker = (bag_dir / "bag-info.txt").stat().st_mtime_ns
-    ref = execute_disposition(svc, disposition_id="t-0002", numbers=[number], action="transfer", actor="archivist",
+    tools = svc.retention.disposition_desk.tools
+    ref = execute_disposition(tools, disposition_id="t-0002", numbers=[number], action="transfer", actor="archivist",
                               approvals=APPROVALS, rules={number: "R"}, out_dir=settings.data_dir / "certificates",
                               transfer_dir=bag_dir)
     assert (bag_dir / "bag-info.txt").stat().st_mtime_ns == marker
