@@ -27,8 +27,8 @@ dossier registered from this very message (same matter, complainant and receipt 
 email, no documents) is reused. A crash after step 4 but before the move only leaves a flagged
 message in the folder, which the search skips.
 
-Layering: this module imports no service. ``MailIntake`` is given the two services and uses
-them through the small Protocols below.
+Layering: ``MailIntake`` is given its services (the ingest pipeline, the records core, the
+access gate) and imports them for typing only, so loading this module loads none of them.
 """
 
 from __future__ import annotations
@@ -48,13 +48,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from email.header import Header, decode_header
 from email.utils import parseaddr, parsedate_to_datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from ingest.errors import IngestError
 from records.access.identity import Identity, RequestContext
 from records.errors import DossierError, DossierNotFoundError, UnavailableError
 from records.model import OPEN_STATES, Channel, DocumentSource, DossierState, Registration
 from records.clock import system_clock
+
+if TYPE_CHECKING:  # the services themselves are handed in; typing needs no import of them at run time
+    from ingest.service import IngestResult, IngestService
+    from records.access.gate import Gate
+    from records.service import RecordsService
 
 log = logging.getLogger(__name__)
 
@@ -397,66 +402,8 @@ def eml_filename(uid: int, subject: str) -> str:
 # The use case
 # ---------------------------------------------------------------------------------------------
 
-class _Filed(Protocol):
-    """What MailIntake reads from an ``ingest.service.IngestResult``."""
-
-    @property
-    def outcome(self) -> object: ...
-    @property
-    def message(self) -> str | None: ...
-    @property
-    def item_number(self) -> str | None: ...
-    @property
-    def children(self) -> Sequence[_Filed]: ...
-
-
-class IntakeService(Protocol):
-    """The part of ``IngestService`` mail intake uses."""
-
-    def ingest_bytes(self, actor: str, data: bytes, filename: str, *, dossier: str,
-                     channel: Channel | None = ..., source: DocumentSource = ...) -> _Filed: ...
-
-
-class _DossierLike(Protocol):
-    @property
-    def archive_number(self) -> str: ...
-    @property
-    def state(self) -> DossierState: ...
-
-
-class _SummaryLike(Protocol):
-    @property
-    def archive_number(self) -> str: ...
-    @property
-    def matter(self) -> str: ...
-    @property
-    def complainant(self) -> str | None: ...
-    @property
-    def channel(self) -> Channel: ...
-    @property
-    def received_at(self) -> datetime: ...
-    @property
-    def documents(self) -> int: ...
-
-
-class MailGate(Protocol):
-    """The part of ``records.access.gate.Gate`` mail intake uses: each message is filed, and each
-    dossier it opens registered, only as the policy allows the account fetching the mail, and
-    each act is logged once (issue #9: no side doors)."""
-
-    def register(self, who: Identity, registration: Registration, *, context: RequestContext = ...,
-                 details: Mapping[str, str] | None = ...) -> _DossierLike: ...
-    def authorize_filing(self, who: Identity, number: str, *, context: RequestContext = ...,
-                         details: Mapping[str, str] | None = ...) -> _DossierLike: ...
-
-
-class CatalogueLookups(Protocol):
-    """The part of ``RecordsService`` mail intake uses."""
-
-    def get_dossier(self, actor: str, ref: str) -> _DossierLike: ...
-    def find_documents_by_sha256(self, actor: str, sha256: str) -> list[tuple[str, str]]: ...
-    def list_dossiers(self, actor: str, *, state: DossierState | None = ..., month: str | None = ...) -> Sequence[_SummaryLike]: ...
-
+# Mail intake is composed (web.cli.mail) from the archive's own services: the ingest pipeline,
+# the records core for routing lookups, and the gate that decides and logs each filing.
 
 @dataclass(frozen=True, slots=True)
 class MailResult:
@@ -486,7 +433,7 @@ class MailIntake:
     """
 
     def __init__(
-        self, ingest: IntakeService, records: CatalogueLookups, gate: MailGate, *, who: Identity,
+        self, ingest: IngestService, records: RecordsService, gate: Gate, *, who: Identity,
         numbers: re.Pattern[str] | None = None, tz: tzinfo = timezone.utc, done_keyword: str = DONE_KEYWORD,
         move_to: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_step: Callable[[Step, int], None] | None = None, context: RequestContext = RequestContext(),
@@ -615,7 +562,7 @@ def _same_instant(a: datetime, b: datetime) -> bool:
     return abs((a - b).total_seconds()) < 1
 
 
-def _count(children: Sequence[_Filed]) -> int:
+def _count(children: Sequence[IngestResult]) -> int:
     return sum(1 + _count(c.children) for c in children)
 
 
