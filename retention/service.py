@@ -197,33 +197,31 @@ class RetentionService:
     def due_queue(self, who: Identity, as_of: date | None = None, *, include_held: bool = False,
                   context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> list[DueItem]:
         """:meth:`due`, for ``who`` (VIEW_RETENTION)."""
-        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="due",
-                             details={**(details or {}), "as_of": str(as_of or self.facts.today())})
+        self._viewing(who, "due", context, {**(details or {}), "as_of": str(as_of or self.facts.today())})
         return self.due(as_of, include_held=include_held)
 
     def plan_view(self, who: Identity, number: str, *, context: RequestContext = _NO_CONTEXT,
                   details: Mapping[str, str] | None = None) -> RetentionView:
         """:meth:`show`, for ``who`` (VIEW_RETENTION on that dossier)."""
-        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref=number, details=details)
+        self._viewing(who, number, context, details)
         return self.show(number)
 
     def hold_list(self, who: Identity, *, include_lifted: bool = False, context: RequestContext = _NO_CONTEXT,
                   details: Mapping[str, str] | None = None) -> list[Hold]:
         """:meth:`holds`, for ``who`` (VIEW_RETENTION)."""
-        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="holds", details=details)
+        self._viewing(who, "holds", context, details)
         return self.holds(include_lifted=include_lifted)
 
     def disposition_list(self, who: Identity, *, context: RequestContext = _NO_CONTEXT,
                          details: Mapping[str, str] | None = None) -> list[Disposition]:
         """:meth:`dispositions`, for ``who`` (VIEW_RETENTION)."""
-        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="dispositions",
-                             details=details)
+        self._viewing(who, "dispositions", context, details)
         return self.dispositions()
 
     def schedule(self, who: Identity, *, context: RequestContext = _NO_CONTEXT,
                  details: Mapping[str, str] | None = None) -> tuple[RetentionRule, ...]:
         """:meth:`rules`, for ``who`` (VIEW_RETENTION)."""
-        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref="rules", details=details)
+        self._viewing(who, "rules", context, details)
         return self.rules()
 
     def replan(self, who: Identity, *, reason: str, numbers: Sequence[str] | None = None,
@@ -235,6 +233,10 @@ class RetentionService:
                              object_ref=",".join(numbers) if numbers else "all",
                              details={**(details or {}), "reason": reason.strip()})
         return self.plan(who.name, reason=reason, numbers=numbers)
+
+    def _viewing(self, who: Identity, ref: str, context: RequestContext, details: Mapping[str, str] | None) -> None:
+        """Decide and log one look at the retention records (VIEW_RETENTION); raises once a refusal is logged."""
+        self._access.enforce(who, Action.VIEW_RETENTION, None, context=context, object_ref=ref, details=details)
 
     def show(self, number: str) -> RetentionView:
         """Rule, disposal date, holds and plan history of one dossier (RET: every dossier shows them)."""
