@@ -85,6 +85,8 @@ class DossierRow(Base):
     registered_by: Mapped[str] = mapped_column(String(128), nullable=False)
     void_reason: Mapped[str | None] = mapped_column(Text)
     last_item: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The number this dossier had in the archive it was transferred from (import-bag), kept as a reference.
+    source_reference: Mapped[str | None] = mapped_column(Text)
 
     transitions: Mapped[list[TransitionRow]] = relationship(
         back_populates="dossier", order_by="TransitionRow.id", cascade="all, delete-orphan"
@@ -154,6 +156,10 @@ class DocumentRow(Base):
     ocr_confidence: Mapped[float | None] = mapped_column(Float)
     review_pages: Mapped[list[int] | None] = mapped_column(JSON)
     kind_rule: Mapped[str | None] = mapped_column(String(128))
+    # A person corrected the kind (``reclassify``): who, why, when. ``kind_rule`` keeps the rule that fired.
+    kind_set_by: Mapped[str | None] = mapped_column(String(128))
+    kind_set_reason: Mapped[str | None] = mapped_column(Text)
+    kind_set_at: Mapped[datetime | None] = mapped_column()
 
     dossier: Mapped[DossierRow] = relationship(back_populates="documents")
     objects: Mapped[list[StoredObjectRow]] = relationship(back_populates="document")
@@ -252,3 +258,19 @@ class KeyPinRow(Base):
     probe: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     pinned_at: Mapped[datetime] = mapped_column(nullable=False)
     pinned_how: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class CalendarDayRow(Base):
+    """One day of an official working-day calendar the office loaded (``dossier calendar import``).
+
+    A year present here is authoritative for every day of it: listed days say whether they are
+    working days (holidays, 调休 make-up days); unlisted days follow the weekday rule.
+    """
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    working: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(nullable=False)
+    imported_by: Mapped[str] = mapped_column(String(128), nullable=False)

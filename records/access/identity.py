@@ -69,6 +69,11 @@ class Action(StrEnum):
     READ_AUDIT_LOG = "read_audit_log"
     VERIFY_AUDIT_LOG = "verify_audit_log"
     MANAGE_INTAKE = "manage_intake"          # list intake jobs, re-queue failed ones (issue #17)
+    REOPEN = "reopen"                        # closed, not yet sealed -> back to its last handling step, with a reason
+    CLOSE_OVERRIDE = "close_override"        # close although required materials are missing, with a recorded reason
+    RECLASSIFY = "reclassify"                # correct a document's kind; the rule that fired is kept
+    MANAGE_CALENDAR = "manage_calendar"      # load or show an official working-day calendar (TL-01..04)
+    SEND_REMINDERS = "send_reminders"        # the daily deadline digest by e-mail (TL-36)
     SIGN_IN = "sign_in"
 
 

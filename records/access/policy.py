@@ -36,6 +36,11 @@ dossier, ``#`` = an act on the archive as a whole)::
     read_audit_log      -       -        -       -       own       *     a regulator sees its own entries
     verify_audit_log    *       *        -       -        -        *
     manage_intake       *       *        -       -        -        -     see and re-queue stuck uploads
+    reopen              -       *        -       D        -        -     a closed, unsealed dossier back to handling
+    close_override      -       *        -       -        -        -     close with materials missing, reason recorded
+    reclassify          -       *        D       D        -        -     correct a document's kind
+    manage_calendar     #       #        -       -        -        -     the office's official working-day calendar
+    send_reminders      #       #        -       -        -        -     the daily deadline digest (cron)
     sign_in             *       *        *       *        *        *
 
 Why these choices:
@@ -99,13 +104,14 @@ _READS = (A.VIEW_DOSSIER, A.LIST_DOSSIERS, A.SEARCH, A.VIEW_DOCUMENT, A.VIEW_TEX
 _DEPARTMENT_WORK = {
     **{a: Reach.DEPARTMENT for a in _READS},
     A.REGISTER: Reach.DEPARTMENT, A.FILE_DOCUMENT: Reach.DEPARTMENT, A.ADVANCE: Reach.DEPARTMENT,
-    A.SIGN_IN: Reach.GLOBAL,
+    A.RECLASSIFY: Reach.DEPARTMENT, A.SIGN_IN: Reach.GLOBAL,
 }
 
 MATRIX: Mapping[Role, Mapping[Action, Reach]] = {
     Role.ADMIN: {A.MANAGE_USERS: Reach.GLOBAL, A.MANAGE_GRANTS: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL,
                  A.MANAGE_INTAKE: Reach.GLOBAL, A.VERIFY_VAULT: Reach.GLOBAL, A.MANAGE_KEYS: Reach.GLOBAL,
-                 A.REINDEX: Reach.GLOBAL, A.SIGN_IN: Reach.GLOBAL},
+                 A.REINDEX: Reach.GLOBAL, A.MANAGE_CALENDAR: Reach.GLOBAL, A.SEND_REMINDERS: Reach.GLOBAL,
+                 A.SIGN_IN: Reach.GLOBAL},
     Role.ARCHIVIST: {**{a: Reach.EVERYTHING for a in _READS},
                      A.EXPORT: Reach.EVERYTHING, A.REGISTER: Reach.EVERYTHING, A.FILE_DOCUMENT: Reach.EVERYTHING,
                      A.SEAL: Reach.EVERYTHING, A.DISPOSE: Reach.EVERYTHING, A.AMEND: Reach.EVERYTHING,
@@ -113,9 +119,10 @@ MATRIX: Mapping[Role, Mapping[Action, Reach]] = {
                      A.VIEW_RETENTION: Reach.GLOBAL, A.PLAN_RETENTION: Reach.GLOBAL, A.RUN_INVENTORY: Reach.GLOBAL,
                      A.VERIFY_VAULT: Reach.GLOBAL, A.IMPORT: Reach.GLOBAL, A.REINDEX: Reach.GLOBAL,
                      A.MANAGE_GRANTS: Reach.GLOBAL, A.VERIFY_AUDIT_LOG: Reach.GLOBAL, A.MANAGE_INTAKE: Reach.GLOBAL,
-                     A.SIGN_IN: Reach.GLOBAL},
+                     A.REOPEN: Reach.EVERYTHING, A.CLOSE_OVERRIDE: Reach.EVERYTHING, A.RECLASSIFY: Reach.EVERYTHING,
+                     A.MANAGE_CALENDAR: Reach.GLOBAL, A.SEND_REMINDERS: Reach.GLOBAL, A.SIGN_IN: Reach.GLOBAL},
     Role.HANDLER: _DEPARTMENT_WORK,
-    Role.MANAGER: {**_DEPARTMENT_WORK, A.EXPORT: Reach.DEPARTMENT, A.DISPOSE_APPROVE: Reach.GLOBAL,
+    Role.MANAGER: {**_DEPARTMENT_WORK, A.EXPORT: Reach.DEPARTMENT, A.REOPEN: Reach.DEPARTMENT, A.DISPOSE_APPROVE: Reach.GLOBAL,
                    A.PLACE_HOLD: Reach.GLOBAL, A.LIFT_HOLD: Reach.GLOBAL, A.VIEW_RETENTION: Reach.GLOBAL},
     Role.REGULATOR: {**{a: Reach.GRANT for a in _READS}, A.READ_AUDIT_LOG: Reach.OWN_ENTRIES, A.SIGN_IN: Reach.GLOBAL},
     Role.AUDITOR: {A.VIEW_DOSSIER: Reach.EVERYTHING, A.LIST_DOSSIERS: Reach.EVERYTHING,
@@ -125,10 +132,11 @@ MATRIX: Mapping[Role, Mapping[Action, Reach]] = {
 
 # Actions on one dossier: they need a target. LIST_DOSSIERS and SEARCH take none (scope_for limits them).
 DOSSIER_ACTIONS = frozenset({A.VIEW_DOSSIER, A.REGISTER, A.FILE_DOCUMENT, A.VIEW_DOCUMENT, A.DOWNLOAD_DOCUMENT,
-                             A.VIEW_TEXT, A.EXPORT, A.ADVANCE, A.SEAL, A.DISPOSE, A.AMEND})
+                             A.VIEW_TEXT, A.EXPORT, A.ADVANCE, A.SEAL, A.DISPOSE, A.AMEND, A.REOPEN,
+                             A.CLOSE_OVERRIDE, A.RECLASSIFY})
 # Sealed means read-only for everyone (ARC-1-05); void and disposed dossiers are finished too.
 _NO_WRITES = frozenset({DossierState.SEALED, DossierState.DISPOSED, DossierState.VOID})
-_WRITES = frozenset({A.FILE_DOCUMENT, A.ADVANCE})
+_WRITES = frozenset({A.FILE_DOCUMENT, A.ADVANCE, A.REOPEN, A.CLOSE_OVERRIDE, A.RECLASSIFY})
 # A disposed dossier's documents are destroyed: nothing is left to view, download or export.
 _CONTENT = frozenset({A.VIEW_DOCUMENT, A.VIEW_TEXT, A.DOWNLOAD_DOCUMENT, A.EXPORT})
 

@@ -70,15 +70,16 @@ NONE: frozenset[str] = frozenset()
 EXPECTED: dict[str, dict[Action, frozenset[str]]] = {
     "admin": {},
     "archivist": {A.VIEW_DOSSIER: ALL, **{a: READABLE for a in CONTENT}, A.EXPORT: READABLE,
-                  A.FILE_DOCUMENT: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL, A.AMEND: READABLE},
+                  A.FILE_DOCUMENT: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL, A.AMEND: READABLE,
+                  A.REOPEN: WRITABLE, A.CLOSE_OVERRIDE: WRITABLE, A.RECLASSIFY: WRITABLE},
     "handler": {A.VIEW_DOSSIER: frozenset({"own", "sealed", "disposed"}),
                 **{a: frozenset({"own", "sealed"}) for a in CONTENT},
-                A.FILE_DOCUMENT: frozenset({"own"}), A.ADVANCE: frozenset({"own"})},
+                A.FILE_DOCUMENT: frozenset({"own"}), A.ADVANCE: frozenset({"own"}), A.RECLASSIFY: frozenset({"own"})},
     "manager_all": {A.VIEW_DOSSIER: ALL, **{a: READABLE for a in CONTENT}, A.EXPORT: READABLE,
-                    A.FILE_DOCUMENT: WRITABLE, A.ADVANCE: WRITABLE},
+                    A.FILE_DOCUMENT: WRITABLE, A.ADVANCE: WRITABLE, A.REOPEN: WRITABLE, A.RECLASSIFY: WRITABLE},
     "manager_dept": {A.VIEW_DOSSIER: frozenset({"other"}), **{a: frozenset({"other"}) for a in CONTENT},
                      A.EXPORT: frozenset({"other"}), A.FILE_DOCUMENT: frozenset({"other"}),
-                     A.ADVANCE: frozenset({"other"})},
+                     A.ADVANCE: frozenset({"other"}), A.REOPEN: frozenset({"other"}), A.RECLASSIFY: frozenset({"other"})},
     "regulator_set": {A.VIEW_DOSSIER: frozenset({"granted", "sealed"}),
                       **{a: frozenset({"granted", "sealed"}) for a in CONTENT}},
     "regulator_filter": {A.VIEW_DOSSIER: frozenset({"own", "sealed", "disposed"}),
@@ -88,9 +89,11 @@ EXPECTED: dict[str, dict[Action, frozenset[str]]] = {
     "anonymous": {},
     "disabled": {},
     "console": {A.VIEW_DOSSIER: ALL, **{a: READABLE for a in CONTENT}, A.EXPORT: READABLE,
-                A.FILE_DOCUMENT: WRITABLE, A.ADVANCE: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL, A.AMEND: READABLE},
+                A.FILE_DOCUMENT: WRITABLE, A.ADVANCE: WRITABLE, A.SEAL: ALL, A.DISPOSE: ALL, A.AMEND: READABLE,
+                A.REOPEN: WRITABLE, A.CLOSE_OVERRIDE: WRITABLE, A.RECLASSIFY: WRITABLE},
 }
-DOSSIER_ACTIONS = (A.VIEW_DOSSIER, *CONTENT, A.EXPORT, A.FILE_DOCUMENT, A.ADVANCE, A.SEAL, A.DISPOSE, A.AMEND)
+DOSSIER_ACTIONS = (A.VIEW_DOSSIER, *CONTENT, A.EXPORT, A.FILE_DOCUMENT, A.ADVANCE, A.SEAL, A.DISPOSE, A.AMEND,
+                   A.REOPEN, A.CLOSE_OVERRIDE, A.RECLASSIFY)
 
 # Actions without a dossier: who may.
 GLOBAL_EXPECTED: dict[Action, frozenset[str]] = {
@@ -115,6 +118,8 @@ GLOBAL_EXPECTED: dict[Action, frozenset[str]] = {
     A.MANAGE_KEYS: frozenset({"admin", "console"}),
     A.REINDEX: frozenset({"admin", "archivist", "console"}),
     A.IMPORT: frozenset({"archivist", "console"}),
+    A.MANAGE_CALENDAR: frozenset({"admin", "archivist", "console"}),
+    A.SEND_REMINDERS: frozenset({"admin", "archivist", "console"}),
     A.SIGN_IN: frozenset(IDENTITIES) - {"anonymous", "disabled"},
 }
 
