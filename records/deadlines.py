@@ -134,6 +134,7 @@ class ClockState(StrEnum):
     OVERDUE = "overdue"                  # still open after its due date
     MET = "met"                          # completed on or before its due date
     MISSED = "missed"                    # completed, but after its due date
+    STOPPED = "stopped"                  # the dossier left handling (withdrawn, closed) with the step not taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,3 +252,18 @@ def _status(
     else:
         state = ClockState.RUNNING
     return ClockStatus(name, state, start, due, None, overdue=bool(late), days_late=late)
+
+
+def stopped(statuses: tuple[ClockStatus, ...], on: date, as_of: date) -> tuple[ClockStatus, ...]:
+    """The clocks of a dossier that left handling on ``on`` (withdrawn or closed), as of ``as_of``.
+
+    A clock still open then stops: a withdrawn complaint is not overdue for ever, and neither is a
+    closed one whose reply step was never recorded (it was closed under an override). Before
+    ``on`` the clocks are as they were.
+    """
+    if as_of < on:
+        return statuses
+    open_states = (ClockState.RUNNING, ClockState.DUE_TODAY, ClockState.OVERDUE)
+    return tuple(ClockStatus(c.clock, ClockState.STOPPED, c.started_on, c.due_on, on) if c.state in open_states else c
+                 for c in statuses)
+

@@ -17,21 +17,25 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   ├── DossierNotFoundError, DocumentNotFoundError       (LookupError; records)
     │   │   └── IntakeJobNotFoundError                        (ingest.jobs) answered like an unknown document
     │   ├── UserNotFoundError, GrantNotFoundError, TokenNotFoundError   (LookupError; records.access.errors)
-    │   └── HoldNotFoundError, DispositionNotFoundError       (LookupError; retention.errors)
+    │   ├── HoldNotFoundError, DispositionNotFoundError       (LookupError; retention.errors)
+    │   └── ReportNotFoundError                   (retention.inventory_desk) no inventory run or report by that name
     ├── InvalidInputError                           a parameter or query as typed cannot be used
     │   ├── InvalidQueryError                       (ValueError; search.errors) incl. nested too deeply
     │   ├── InvalidPeriodError                      (retention.statistics) a month that is not YYYY-MM
     │   ├── GrantRequiredError                      (records.access.errors) several grants: name one
     │   ├── ReasonRequiredError                     (ValueError; retention.errors) a re-plan without a reason
     │   ├── InvalidParameterError                   (ValueError; web.params) e.g. ?since= that is not a date
+    │   ├── NoDossiersNamedError, NoPackageError    (web.ui.bags) an export without numbers, an import without a file
     │   └── InvalidContentError                     understood, but what was sent to be kept is refused
     │       ├── InvalidRegistrationError            (ValueError; records) a registration field (INT-F)
     │       ├── InvalidUserError, InvalidGrantError (ValueError; records.access.errors)
     │       ├── InvalidHoldError                    (ValueError; retention.errors)
+    │       ├── InvalidCalendarError                (ValueError; records.office_calendar) a calendar file to import
     │       └── EncryptedDocumentError, CorruptDocumentError, UnsupportedFormatError,
     │           TooLargeError                       (ingest.errors) → also a recorded outcome per file
     ├── NotAllowedInStateError                      the step does not fit the object's current state
-    │   ├── InvalidTransitionError, DuplicateDocumentError, DisposalIncompleteError   (records)
+    │   ├── InvalidTransitionError, DuplicateDocumentError, DisposalIncompleteError,
+    │   │   IncompleteDossierError (closing with materials missing, ARC-2)   (records)
     │   ├── JobNotRetryableError                    (ingest.jobs) only a failed intake job can be re-queued
     │   ├── DossierClosedError                      (records) filing into a closed, sealed, void or disposed dossier
     │   │   └── SealedDossierError                  a sealed one, without an amendment reason (ARC-1-05)
@@ -39,6 +43,7 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   ├── SealIncompleteError, InvalidDispositionError                  (retention.errors)
     │   ├── TransferPackageMissingError             (retention.disposal)
     │   ├── BagExistsError                          (retention.transfer)
+    │   ├── InventoryBusyError                      (retention.inventory_desk) an inventory is already running
     │   └── KeyAlreadyPinnedError                   (records.vault.errors) `dossier keys create` for an archive with its key
     ├── DataIntegrityError                          stored or imported bytes are not what was sealed
     │   ├── IntegrityError, BlobNotFoundError (LookupError), BlobExistsError   (records.vault.errors)
@@ -55,6 +60,7 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   ├── StorageUnavailableError                 (records.vault.errors) the blob store
     │   ├── KeyServiceUnavailableError              (records.vault.errors) the key service (OpenBao, KMS)
     │   ├── MailboxError                            (ingest.channels.imap) the IMAP server
+    │   ├── MailDeliveryError                       (records.smtp) the SMTP server of the deadline digest
     │   ├── SearchUnavailableError                  (search.errors) the search backend
     │   │   └── IndexOutdatedError                  built by another analyser version: reindex
     │   └── AuditChainBrokenError                   (records.access.errors) the access log takes no entry
@@ -84,7 +90,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
-    "CATEGORIES", "CatalogueUnavailableError", "ConfigurationError", "DataIntegrityError", "DisposalIncompleteError", "DocumentNotFoundError",
+    "CATEGORIES", "CatalogueUnavailableError", "ConfigurationError", "DataIntegrityError", "DisposalIncompleteError", "DocumentNotFoundError", "IncompleteDossierError",
     "DossierClosedError", "DossierError", "DossierNotFoundError", "DuplicateDocumentError", "ForbiddenError",
     "InvalidContentError", "InvalidInputError", "InvalidRegistrationError", "InvalidTransitionError",
     "KeyProblemError", "NotAllowedInStateError", "NotFoundError", "NumberingError", "RecordsError",
@@ -302,3 +308,19 @@ class DisposalIncompleteError(RecordsError, NotAllowedInStateError):
                          "destroy the keys before tombstoning it")
         self.archive_number = archive_number
         self.live = live
+
+
+class IncompleteDossierError(RecordsError, NotAllowedInStateError):
+    """Closing refused: required materials are missing (ARC-2); names each one.
+
+    A dossier closed without them could never be sealed, so closing is where the check belongs;
+    an archivist may still close it with a recorded reason (``close_override``).
+    """
+
+    code = "incomplete_dossier"
+
+    def __init__(self, archive_number: str, missing: list[str]) -> None:
+        super().__init__(f"dossier {archive_number} cannot be closed; missing: " + "; ".join(missing))
+        self.archive_number = archive_number
+        self.missing = list(missing)
+

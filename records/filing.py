@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from records.clock import Clock
 from records.db import UnitOfWork
 from records.errors import (
-    DocumentNotFoundError, DuplicateDocumentError, InvalidRegistrationError, SealedDossierError,
+    DocumentNotFoundError, DossierClosedError, DuplicateDocumentError, InvalidRegistrationError, SealedDossierError,
 )
 from records.events import ChangeAnnouncer
 from records.lookup import CatalogueLookup, closed_on
@@ -425,6 +425,35 @@ class DocumentFiling:
         with self._uow.read() as s:
             doc = self._lookup.document_row(s, item)
             return self._lookup.document_info(s, doc.dossier, doc)
+
+    def reclassify(self, actor: str, item: str, kind: DocumentKind, *, reason: str) -> DocumentInfo:
+        """Correct the kind of a filed document: who, why and when are kept; ``kind_rule`` stays the rule
+        that fired, so the classification can be judged later. The bytes are untouched (INT-Q-04).
+
+        Raises:
+            InvalidRegistrationError: no reason, or the kind it already has.
+            DossierClosedError / SealedDossierError: the dossier takes no changes (sealed, void, disposed).
+        """
+        if not reason or not reason.strip():
+            raise InvalidRegistrationError("reason", "correcting a document's kind needs a reason")
+        now = self._clock()
+        with self._uow.write() as s:
+            doc = self._lookup.document_row(s, item)
+            row = doc.dossier
+            if DossierState(row.state) in (DossierState.SEALED, DossierState.DISPOSED, DossierState.VOID):
+                raise (SealedDossierError(row.archive_number) if row.state == DossierState.SEALED
+                       else DossierClosedError(row.archive_number, row.state))
+            if doc.kind == kind:
+                raise InvalidRegistrationError("kind", f"item {item} already is {kind}")
+            doc.kind = kind
+            doc.kind_set_by, doc.kind_set_reason, doc.kind_set_at = actor, reason.strip(), now
+            # The index keeps each document's kind (a facet): it re-reads this one.
+            change = self._announcer.record(s, IndexChange.DOCUMENT_FILED, doc.id, now)
+            s.flush()
+            entries = [entry_of(change)]
+            info = self._lookup.document_info(s, row, doc)
+        self._announcer.announce(entries)
+        return info
 
 class _BatchConflict(Exception):
     """A batch's view of the dossier changed under it; nothing was committed."""

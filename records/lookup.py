@@ -107,6 +107,7 @@ class CatalogueLookup:
             outcome_message=doc.outcome_message, pages=doc.pages, languages=tuple(doc.languages or ()),
             text_chars=doc.text_chars, ocr_confidence=doc.ocr_confidence,
             review_pages=tuple(doc.review_pages or ()), kind_rule=doc.kind_rule,
+            kind_set_by=doc.kind_set_by, kind_set_reason=doc.kind_set_reason,
         )
 
     def info(self, row: DossierRow, *, with_documents: bool = True) -> DossierInfo:
@@ -125,7 +126,7 @@ class CatalogueLookup:
             registration=registration_of(row), registered_at=row.registered_at, registered_by=row.registered_by,
             state_dates=state_dates, transitions=transitions,
             extensions=tuple(Extension(e.days, e.reason, e.approved_by, e.recorded_at) for e in row.extensions),
-            documents=documents, void_reason=row.void_reason,
+            documents=documents, void_reason=row.void_reason, source_reference=row.source_reference,
         )
 
 

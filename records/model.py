@@ -212,6 +212,8 @@ class DocumentInfo:
     ocr_confidence: float | None = None
     review_pages: tuple[int, ...] = ()
     kind_rule: str | None = None
+    kind_set_by: str | None = None        # a person corrected the kind (reclassify) …
+    kind_set_reason: str | None = None    # … and why; ``kind_rule`` is still the rule that fired
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,8 @@ class DossierInfo:
     extensions: tuple[Extension, ...] = ()
     documents: tuple[DocumentInfo, ...] = ()
     void_reason: str | None = None
+    # The number the dossier had in the archive it was transferred from (``import-bag``); None for our own.
+    source_reference: str | None = None
 
 
 def item_number(archive_number: str, seq: int, width: int, version: int = 1) -> str:

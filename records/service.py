@@ -28,8 +28,8 @@ from sqlalchemy.orm import selectinload
 
 from records.clock import Clock
 from records.db import UnitOfWork
-from records.deadlines import ClockState, ClockStatus, DossierDates, SlaProfile, WorkingCalendar, clocks
-from records.errors import DuplicateDocumentError, InvalidRegistrationError, InvalidTransitionError
+from records.deadlines import ClockState, ClockStatus, DossierDates, SlaProfile, WorkingCalendar, clocks, stopped
+from records.errors import DuplicateDocumentError, IncompleteDossierError, InvalidRegistrationError, InvalidTransitionError
 from records.events import ChangeAnnouncer
 from records.filing import DocumentFiling, Filing
 from records.lookup import CatalogueLookup
@@ -57,6 +57,8 @@ class DossierSummary:
     received_at: datetime
     documents: int
     overdue: bool
+    #: The time limits that are overdue (which deadline, due when, how many days late).
+    overdue_clocks: tuple[ClockStatus, ...] = ()
 
 
 class RecordsService:
@@ -79,6 +81,7 @@ class RecordsService:
         calendar: WorkingCalendar,
         tz: ZoneInfo,
         clock: Clock,
+        closing_check: Callable[[DossierInfo], list[str]] | None = None,
     ) -> None:
         self._uow = uow
         self._lookup = lookup
@@ -88,6 +91,9 @@ class RecordsService:
         self._calendar = calendar
         self._tz = tz
         self._clock = clock
+        # What a dossier still lacks before it may be closed (ARC-2); the completeness rule is the
+        # archive department's (retention.sealing), handed in by the composition root.
+        self._closing_check = closing_check or (lambda info: [])
         #: The after-commit listeners every part of the records core announces to.
         self.announcer = announcer
         self.filing = filing
@@ -154,8 +160,20 @@ class RecordsService:
         return replace(reg, matter=reg.matter.strip())
 
     # ------------------------------------------------------------------ lifecycle
-    def advance(self, actor: str, ref: str, to: DossierState, *, on: date | None = None, note: str | None = None) -> DossierInfo:
-        """Move a dossier one lifecycle step, effective on ``on`` (default: today, archive time)."""
+    def advance(self, actor: str, ref: str, to: DossierState, *, on: date | None = None, note: str | None = None,
+                override_reason: str | None = None) -> DossierInfo:
+        """Move a dossier one lifecycle step, effective on ``on`` (default: today, archive time).
+
+        Closing checks completeness first (ARC-2): a dossier closed without its required materials
+        could never be sealed. ``override_reason`` closes it anyway (the gate lets only archivists
+        give one); the reason and what was missing are kept on the timeline.
+
+        Raises:
+            InvalidTransitionError: the lifecycle does not allow the step from the current state.
+            IncompleteDossierError: closing while materials are missing, without an override reason.
+            InvalidRegistrationError: a date in the future or before the previous step; a withdrawal
+                without a reason.
+        """
         now = self._clock()
         effective = on or now.astimezone(self._tz).date()
         with self._uow.write() as s:
@@ -172,6 +190,8 @@ class RecordsService:
                 if not note:
                     raise InvalidRegistrationError("reason", "withdrawing a dossier needs a reason")
                 row.void_reason = note
+            if to is DossierState.CLOSED:
+                note = self._closing_note(self._lookup.info(row), note, override_reason)
             row.state = to
             row.transitions.append(TransitionRow(state=to, on=effective, at=now, actor=actor, note=note))
             # The index holds each document's dossier state: it must follow, whatever happens next.
@@ -180,6 +200,50 @@ class RecordsService:
             entries = [entry_of(change)]
             info = self._lookup.info(row)
         self.announcer.announce(entries)
+        return info
+
+    def _closing_note(self, info: DossierInfo, note: str | None, override_reason: str | None) -> str | None:
+        missing = self._closing_check(info)
+        if not missing:
+            return note
+        if not (override_reason and override_reason.strip()):
+            raise IncompleteDossierError(info.archive_number, missing)
+        kept = f"closed with materials missing ({'; '.join(missing)}): {override_reason.strip()}"
+        return f"{note} — {kept}" if note else kept
+
+    def missing_for_close(self, info: DossierInfo) -> list[str]:
+        """What keeps ``info`` from being closed, one line per missing material (ARC-2; empty: complete)."""
+        return self._closing_check(info)
+
+    def reopen(self, actor: str, ref: str, *, reason: str) -> DossierInfo:
+        """Take a closed, unsealed dossier back to the handling step it was closed from, with a reason.
+
+        The timeline keeps both the closing and the reopening; the clocks keep the dates of the
+        first time each step was taken (``state_dates``), so reopening never restarts a deadline.
+
+        Raises:
+            InvalidTransitionError: the dossier is not closed (sealed ones are amended, not reopened).
+            InvalidRegistrationError: no reason.
+        """
+        if not reason or not reason.strip():
+            raise InvalidRegistrationError("reason", "reopening a dossier needs a reason")
+        now = self._clock()
+        with self._uow.write() as s:
+            row = self._lookup.dossier_row(s, ref)
+            if DossierState(row.state) is not DossierState.CLOSED:
+                raise InvalidTransitionError(row.archive_number, row.state, "reopen it: only a closed, unsealed dossier can be reopened")
+            before = [t for t in row.transitions if DossierState(t.state) is not DossierState.CLOSED]
+            back_to = DossierState(before[-1].state) if before else DossierState.REGISTERED
+            today = now.astimezone(self._tz).date()
+            row.state = back_to
+            row.transitions.append(TransitionRow(state=back_to, on=max(today, row.transitions[-1].on), at=now,
+                                                 actor=actor, note=f"reopened: {reason.strip()}"))
+            change = self.announcer.record(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
+            s.flush()
+            entries = [entry_of(change)]
+            info = self._lookup.info(row)
+        self.announcer.announce(entries)
+        log.info("reopened dossier %s by %s", info.archive_number, actor)
         return info
 
     def extend_conclusion(self, actor: str, ref: str, *, days: int, reason: str, approved_by: str) -> DossierInfo:
@@ -205,7 +269,19 @@ class RecordsService:
         """The statutory clocks of a dossier as of a date (TL-01..04); overdue is computable for any date."""
         day = as_of or self._clock().astimezone(self._tz).date()
         profile = self._profiles[info.registration.sla_profile or self._default_profile]
-        return clocks(profile, self._dates(info), self._calendar, day)
+        statuses = clocks(profile, self._dates(info), self._calendar, day)
+        # Withdrawn or closed here: the clocks stop on that day (a void dossier is never "overdue").
+        left = info.state_dates.get(DossierState.VOID) or info.state_dates.get(DossierState.CLOSED)
+        if info.state not in OPEN_STATES and left is not None:
+            statuses = stopped(statuses, left, day)
+        return statuses
+
+    def deadlines_if(self, info: DossierInfo, to: DossierState, on: date) -> tuple[ClockStatus, ...]:
+        """The clocks as they would stand on ``on`` had ``info`` moved to ``to`` that day: the effect of a
+        step shown before it is taken (an acceptance starts the conclusion clock, a decision the reply's)."""
+        dates = dict(info.state_dates)
+        dates.setdefault(str(to), on)
+        return self.deadlines(replace(info, state=to, state_dates=dates), on)
 
     def list_dossiers(
         self, actor: str, *, state: DossierState | None = None, month: str | None = None,
@@ -236,13 +312,16 @@ class RecordsService:
                 if visible is not None and not visible(info):
                     continue
                 # Overdue = a time limit that has passed with its step still not taken (TL-36 催办).
-                late = any(c.state is ClockState.OVERDUE for c in self.deadlines(info, overdue_on or self._clock().astimezone(self._tz).date()))
+                late_clocks = tuple(c for c in self.deadlines(info, overdue_on or self._clock().astimezone(self._tz).date())
+                                    if c.state is ClockState.OVERDUE)
+                late = bool(late_clocks)
                 if overdue_on is not None and not late:
                     continue
                 out.append(DossierSummary(
                     archive_number=row.archive_number, state=DossierState(row.state), matter=row.matter,
                     complainant=row.complainant, respondent=row.respondent, channel=Channel(row.channel),
                     received_at=row.received_at, documents=counts.get(row.id, 0), overdue=late,
+                    overdue_clocks=late_clocks,
                 ))
                 if limit is not None and len(out) >= limit:
                     break
@@ -343,6 +422,10 @@ class RecordsService:
     def get_document(self, actor: str, item: str) -> DocumentInfo:
         """See :meth:`DocumentFiling.get_document`."""
         return self.filing.get_document(actor, item)
+
+    def reclassify(self, actor: str, item: str, kind: DocumentKind, *, reason: str) -> DocumentInfo:
+        """See :meth:`DocumentFiling.reclassify`."""
+        return self.filing.reclassify(actor, item, kind, reason=reason)
 
     # ------------------------------------------------------------------ vault (records.upkeep)
     def verify_vault(self, actor: str, *, progress: Callable[[int, int], None] | None = None) -> VerifyReport:

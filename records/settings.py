@@ -209,6 +209,47 @@ class RetentionSettings(_Section):
         default=None, description="Where disposition certificates and transfer packages go; default <data_dir>/dispositions.")
 
 
+class OfficeSettings(_Section):
+    """The office that issues the notices the complaint rules require (ACC-DOC-02..05, TL-36)."""
+
+    name: str = Field(default="××市司法局", min_length=1, max_length=100,
+                      description="The issuing office's name, printed above the date of every generated notice.")
+    seal_text: str = Field(default="××市司法局法律援助投诉处理专用章", min_length=1, max_length=60,
+                           description="The text of the office's seal, printed in the seal of every generated notice.")
+
+
+class ReminderSettings(_Section):
+    """The daily deadline digest by e-mail (`dossier remind`, TL-01..04, TL-36) and its SMTP server.
+
+    Accounts carry no e-mail address, so a recipient's address is ``addresses[name]`` if given,
+    else ``address_template`` with ``{name}`` replaced by the account name; without either, that
+    recipient's digest is reported as undeliverable.
+    """
+
+    days_ahead: int = Field(default=3, ge=1, le=30, description="'Due soon' means due within this many days after today.")
+    smtp_host: str | None = Field(default=None, description="SMTP server that sends the digest (`dossier remind`).")
+    smtp_port: int | None = Field(default=None, ge=1, le=65535,
+                                  description="SMTP port; default 25, 587 with security 'starttls', 465 with 'ssl'.")
+    smtp_security: Literal["none", "starttls", "ssl"] | None = Field(
+        default=None, description="TLS to the SMTP server; default starttls, or none for a loopback host.")
+    smtp_user: str | None = Field(default=None, description="SMTP login name (none: send without logging in).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle trusted for the SMTP server's certificate.")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Network timeout per SMTP operation.")
+    sender: str | None = Field(default=None, description="From: address of the digest, e.g. dossier@example.org.")
+    addresses: dict[str, str] = Field(default_factory=dict, description="E-mail address per account name.")
+    address_template: str | None = Field(
+        default=None, description="Address of accounts not in `addresses`, e.g. '{name}@example.org'.")
+    link_base: str | None = Field(
+        default=None, description="Web app address; each dossier in the digest links to <link_base>/dossiers/<number>.")
+
+    @model_validator(mode="after")
+    def _template_names_the_account(self) -> ReminderSettings:
+        if self.address_template is not None and "{name}" not in self.address_template:
+            raise ValueError("reminders.address_template must contain {name}")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable about one archive."""
 
@@ -232,6 +273,8 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    office: OfficeSettings = Field(default_factory=OfficeSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,17 @@ which also removes the index entries at once; the tombstone comes last and
 keeps only what proves the disposal: number, dates, category, rule and per-document item
 numbers, sizes and hashes.
 
+The tombstone also keeps the **statistics fields** (STA-01, STA-07, STA-10): respondent and
+respondent type, category, department, channel, and the receipt and lifecycle dates
+(accepted, decided, replied, closed — the timeline's steps, without their notes). The monthly
+and weekly reports and the per-person counts are computed from these whenever they are asked
+for, so blanking them made a past month's figures change after a disposal (its respondents
+turned into 「(未填写)」). They are not the complainant's personal data: the respondent is the
+institution or staff member the complaint is *about* (a law firm, a legal-aid office or its
+officer), named in the archive's own statistics, sanctions and staff records for as long as
+those are kept. Everything about the complainant (name, contact, type) and the matter
+(request, facts, remedy, evidence, notes, file names) is blanked.
+
 Every step is idempotent, so a disposal that crashed half-way is completed by running it again.
 """
 
@@ -141,7 +152,8 @@ class DossierTombstones:
     def tombstone_dossier(self, actor: str, ref: str, *, note: str) -> DossierInfo:
         """Reduce a shredded dossier to its tombstone and mark it DISPOSED (RET).
 
-        Kept: number, dates (receipt, event, timeline), channel, department, category, SLA profile,
+        Kept: number, dates (receipt, event, timeline), channel, department, category, respondent
+        and respondent type (statistics fields, see the module docstring), SLA profile,
         counts, and per document its item number, kind, media type, size and SHA-256. Blanked:
         every personal or matter field of the registration, transition and extension notes, and
         document file names and intake messages. ``note`` (rule and disposition id, never
@@ -165,7 +177,8 @@ class DossierTombstones:
             if live:
                 raise DisposalIncompleteError(row.archive_number, len(live))
             row.matter = _TOMBSTONE_MATTER
-            for name in ("complainant", "complainant_contact", "complainant_type", "respondent", "respondent_type",
+            # respondent and respondent_type stay: statistics fields (see the module docstring).
+            for name in ("complainant", "complainant_contact", "complainant_type",
                          "request", "facts_and_reasons", "expected_remedy", "receiving_officer", "referring_body",
                          "void_reason"):
                 setattr(row, name, None)

@@ -4,6 +4,16 @@ Official holidays and make-up working days (调休) come from ``chinese_calendar
 State Council's yearly notice feeds; it knows a fixed span of years (2004–2026 in 1.11) and
 raises outside it. Beyond that span the calendar falls back to weekends plus the ``holidays``
 package's CN holidays, which has no make-up working days, and logs a warning once per year.
+
+Per year, the first source that has it answers (:meth:`ChinaWorkingCalendar.source_of`):
+
+1. ``office`` — the official calendar the office loaded (``dossier calendar import``, stored in
+   ``calendar_days``; see :mod:`records.office_calendar`), held in memory and replaced after an
+   import, so a clock still asks a dict about each day;
+2. ``package`` — ``chinese_calendar`` has the year;
+3. ``fallback`` — weekends plus ``holidays``' CN holidays, no 调休 make-up days.
+
+The ``[deadlines] extra_holidays / extra_workdays`` settings override all three.
 """
 
 from __future__ import annotations
@@ -11,8 +21,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import chinese_calendar
@@ -26,6 +37,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _SATURDAY = 5
+
+
+class CalendarSource(StrEnum):
+    """Where a year's working days come from (first that has the year wins)."""
+
+    OFFICE = "office"        # loaded by the office from the State Council's notice (dossier calendar import)
+    PACKAGE = "package"      # the chinesecalendar package knows the year
+    FALLBACK = "fallback"    # weekends + the holidays package's CN holidays, without 调休 make-up days
+
+
+def package_has_year(year: int) -> bool:
+    """Whether ``chinese_calendar`` has official data for ``year`` (asked, not hard-coded: an upgrade adds years)."""
+    return _package_has_year(year)
+
+
+@functools.lru_cache(maxsize=256)
+def _package_has_year(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
 
 
 class ChinaWorkingCalendar:
@@ -52,6 +85,29 @@ class ChinaWorkingCalendar:
         # A day's status never changes for one calendar, and chinese_calendar rescans its tables on
         # every call (95% of a monthly report's time). Dict reads/writes are atomic under the GIL.
         self._known: dict[date, bool] = {}
+        # The office's years: year → the days its notice lists (True: working, e.g. a 调休 Saturday;
+        # False: a holiday). Replaced whole, never mutated, so a reader sees one version or the other.
+        self._office: Mapping[int, Mapping[date, bool]] = {}
+
+    # ------------------------------------------------------------------ the office's years
+    def use_office_years(self, years: Mapping[int, Mapping[date, bool]]) -> None:
+        """Answer ``years`` from the office's data from now on (all office years, replacing the previous set).
+
+        Called when the services are built and after ``dossier calendar import`` in the same
+        process; the memo of answered days is dropped so no day keeps an answer from before.
+        """
+        self._office = {year: dict(days) for year, days in years.items()}
+        self._known = {}
+
+    def source_of(self, year: int) -> CalendarSource:
+        """Which source answers for ``year``: the office's data, the package's, or the fallback."""
+        if year in self._office:
+            return CalendarSource.OFFICE
+        return CalendarSource.PACKAGE if package_has_year(year) else CalendarSource.FALLBACK
+
+    def years_without_data(self, years: Iterable[int]) -> list[int]:
+        """The years among ``years`` that have no official data (neither the office's nor the package's), sorted."""
+        return sorted({y for y in years if self.source_of(y) is CalendarSource.FALLBACK})
 
     @classmethod
     def from_settings(cls, deadlines: DeadlineSettings) -> ChinaWorkingCalendar:
@@ -79,6 +135,11 @@ class ChinaWorkingCalendar:
             return True
         if day in self._extra_holidays:
             return False
+        office = self._office.get(day.year)
+        if office is not None:
+            # The notice lists holidays and make-up days; every other day follows the weekday rule.
+            listed = office.get(day)
+            return listed if listed is not None else day.weekday() < _SATURDAY
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
@@ -95,8 +156,8 @@ class ChinaWorkingCalendar:
             self._warned_years.add(year)
         log.warning(
             "no official working-day data for %d in chinese_calendar; using weekends and the holidays "
-            "package's CN holidays, without make-up working days (调休). Add them as "
-            "deadlines.extra_workdays / extra_holidays, or upgrade chinesecalendar.",
+            "package's CN holidays, without make-up working days (调休). Load the year's official "
+            "calendar with `dossier calendar import FILE`, or upgrade chinesecalendar.",
             year,
         )
 

@@ -69,6 +69,7 @@ class FindingKind(StrEnum):
     INDEX_EXTRA = "index_extra"        # index entry for a document the catalogue does not hold
     ORPHAN_BLOB = "orphan_blob"        # blob in the store that no catalogue row names
     NUMBER_GAP = "number_gap"          # serial handed out with no dossier row
+    UNSEALABLE = "unsealable"          # closed dossier that lacks required materials, so cannot be sealed (ARC-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +180,13 @@ class InventoryService:
     def __init__(self, uow: UnitOfWork, vault: Vault, index: IndexChecker, *, access: AccessService, reports_dir: Path,
                  item_width: int, serial_width: int, write_reports: ReportWriter | None = None,
                  clock: Callable[[], datetime] = system_clock,
-                 owned_elsewhere: Callable[[], Iterable[str]] = lambda: ()) -> None:
+                 owned_elsewhere: Callable[[], Iterable[str]] = lambda: (),
+                 unsealable: Callable[[], Iterable[tuple[str, list[str]]]] = lambda: ()) -> None:
         """``owned_elsewhere`` names store keys other parts of the catalogue own (queued uploads'
-        staging copies), so they are not reported as orphans."""
+        staging copies), so they are not reported as orphans. ``unsealable`` lists the closed
+        dossiers that lack required materials, with what they lack: closed under an override, they
+        wait for the archive department (reopen and complete them, or amend once sealed)."""
+        self._unsealable = unsealable
         self._access = access
         self._owned_elsewhere = owned_elsewhere
         self._uow = uow
@@ -321,6 +326,8 @@ class InventoryService:
         findings += [Finding(FindingKind.INDEX_EXTRA, None, d, None, "index entry for a document not in the catalogue")
                      for d in check.extra]
         gaps, series = self._number_gaps()
+        findings += [Finding(FindingKind.UNSEALABLE, number, number, None, "closed but cannot be sealed; missing: "
+                             + "; ".join(missing)) for number, missing in self._unsealable()]
         return findings + gaps, documents, len(store_keys), series
 
     def _numbered_documents(self) -> Any:

@@ -29,6 +29,7 @@ KIND_LABELS: dict[FindingKind, str] = {
     FindingKind.NOT_INDEXED: "未编入索引 not indexed",
     FindingKind.INDEX_EXTRA: "索引多余 extra index entry",
     FindingKind.ORPHAN_BLOB: "孤立对象 orphan blob",
+    FindingKind.UNSEALABLE: "无法封存 closed, cannot be sealed",
     FindingKind.NUMBER_GAP: "编号缺号 number gap",
 }
 

@@ -1,6 +1,6 @@
-"""Renderers of the monthly statistics report (STA-01, STA-04): HTML, PDF, CSV and XLSX.
+"""Renderers of the monthly and weekly statistics reports (STA-01, STA-03, STA-04): HTML, PDF, CSV and XLSX.
 
-Each takes a :class:`~retention.statistics.MonthlyReport` and a language (``zh`` default, or
+Each takes a :class:`~retention.statistics.PeriodReport` (a month or an ISO week) and a language (``zh`` default, or
 ``en``) and returns the file's bytes; nothing is written to disk here. Reports hold counts,
 shares, durations and the names the catalogue records (categories, respondents, departments),
 never document content.
@@ -9,7 +9,9 @@ never document content.
 - PDF: reportlab with the archive's CJK font (:func:`records.pdf_fonts.register_cjk_font`) and
   ``reportlab.graphics.charts`` bar charts.
 - CSV: one long table ``section,key,measure,value`` with raw keys (stable for scripts, whatever
-  the language); UTF-8 with a BOM so that Excel opens Chinese names correctly.
+  the language); UTF-8 with a BOM so that Excel opens Chinese names correctly. With
+  ``labelled=True`` the column names and keys are the report language's labels instead
+  (「分组,项目,指标,数值」), for a person opening it in Excel.
 - XLSX: openpyxl, one sheet per section, a native Excel bar chart on the category sheet.
 
 Names in CSV and XLSX cells pass :func:`retention.cells.safe_cell`: a category or respondent
@@ -30,9 +32,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from retention.cells import safe_row
-from retention.statistics import NONE_KEY, OTHER_KEY, Count, MonthlyReport
+from retention.statistics import NONE_KEY, OTHER_KEY, Count, PeriodReport
 
-__all__ = ["FORMATS", "HTML_CSP", "LANGS", "ReportFormat", "chart_rows", "labels", "render", "svg_bar_chart", "title"]
+MonthlyReport = PeriodReport  # the renderers take either kind of period
+
+__all__ = ["FORMATS", "HTML_CSP", "LANGS", "ReportFormat", "Section", "chart_rows", "filename", "labels", "meta_lines",
+           "render", "sections", "svg_bar_chart", "title"]
 
 LANGS = ("zh", "en")
 
@@ -56,6 +61,9 @@ _T: dict[str, dict[str, str]] = {
         "letter": "信函", "fax": "传真", "email": "电子邮件", "oral": "当面口头", "phone": "电话", "online": "网上",
         "chat": "在线咨询", "comment_book": "意见簿", "visit": "来访", "media": "媒体", "referral": "转办",
         "ticket": "工单", "internal": "内部", "other": "其他", "none": "无",
+        "section": "分组", "measure": "指标", "value": "数值", "report": "报表", "month": "期间",
+        "period": "期间", "as_of_day": "统计截至", "timezone_name": "时区", "scope_name": "统计范围",
+        "limited": "限于查阅授权范围",
     },
     "en": {
         "title": "Monthly complaint statistics, {y}-{m}", "generated": "Generated", "as_of": "Figures as of",
@@ -73,7 +81,18 @@ _T: dict[str, dict[str, str]] = {
         "missed": "Missed", "open_overdue": "Open, overdue", "open_in_time": "Open, in time", "rate": "Met rate",
         "acceptance": "Acceptance", "conclusion": "Conclusion", NONE_KEY: "(not recorded)", OTHER_KEY: "Other",
         "comment_book": "Comment book", "oral": "In person (oral)", "chat": "Online chat", "none": "none",
+        "section": "Section", "measure": "Measure", "value": "Value", "report": "Report", "month": "Period",
+        "period": "Period", "limited": "limited to the caller's grant",
     },
+}
+# A week's labels where they differ from a month's (STA-03, TL-26).
+_WEEK: dict[str, dict[str, str]] = {
+    "zh": {"title": "{y}年第{w}周投诉统计周报", "running": "本周尚未结束，数据截至当日", "this_month": "本周",
+           "previous": "上周", "open_at_end": "周末在办", "overdue_at_end": "周末逾期",
+           "outcome": "办理结果（周末状态）"},
+    "en": {"title": "Weekly complaint statistics, {y} week {w}", "running": "The week is still running: figures as of today",
+           "this_month": "This week", "previous": "Previous week", "open_at_end": "Open at week end",
+           "overdue_at_end": "Overdue at week end", "outcome": "Outcome (state at week end)"},
 }
 _STATES: dict[str, dict[str, str]] = {
     "zh": {"decided": "已作出决定", "replied": "已答复", "closed": "已办结", "not_accepted": "不予受理"},
@@ -84,9 +103,10 @@ _SUMMARY_FIELDS = ("received", "withdrawn", "decided", "not_accepted", "replied"
 _BREAKDOWNS = ("category", "channel", "respondent", "department", "outcome")
 
 
-def labels(lang: str) -> Callable[[str], str]:
+def labels(lang: str, kind: str = "month") -> Callable[[str], str]:
     """A function giving the display label of a key in ``lang`` (unknown keys show as they are)."""
-    table = _T[lang if lang in _T else "zh"]
+    lang = lang if lang in _T else "zh"
+    table = {**_T[lang], **(_WEEK[lang] if kind == "week" else {})}
     return lambda key: table.get(key, key.replace("_", " ").capitalize() if lang == "en" and key.islower() else key)
 
 
@@ -99,7 +119,15 @@ def _key_label(section: str, key: str, lang: str) -> str:
 
 
 def title(report: MonthlyReport, lang: str) -> str:
+    if report.kind == "week":
+        head = labels(lang, "week")("title").format(y=report.period[:4], w=int(report.period[6:8]))
+        return f"{head}（{report.first}—{report.last}）" if lang == "zh" else f"{head} ({report.first} – {report.last})"
     return labels(lang)("title").format(y=report.month[:4], m=report.month[5:7])
+
+
+def filename(report: MonthlyReport, fmt: str) -> str:
+    """``monthly-2026-10.pdf`` or ``weekly-2026-W44.pdf``."""
+    return f"{'weekly' if report.kind == 'week' else 'monthly'}-{report.period}.{fmt}"
 
 
 def _breakdown(report: MonthlyReport, section: str) -> tuple[Count, ...]:
@@ -127,7 +155,7 @@ def _change(cur: float | int | None, prev: float | int | None, *, pct: bool = Fa
 
 
 def _summary_rows(report: MonthlyReport, lang: str) -> list[list[str]]:
-    t = labels(lang)
+    t = labels(lang, report.kind)
     rows = []
     for name in _SUMMARY_FIELDS:
         pct = name == "compliance_rate"
@@ -138,11 +166,13 @@ def _summary_rows(report: MonthlyReport, lang: str) -> list[list[str]]:
 
 def _scope(report: MonthlyReport, lang: str) -> str:
     t = labels(lang)
+    if report.limited:
+        return t("limited")
     return t("whole") if report.departments is None else t("departments") + "、".join(sorted(report.departments))
 
 
 def _meta_lines(report: MonthlyReport, lang: str) -> list[str]:
-    t = labels(lang)
+    t = labels(lang, report.kind)
     lines = [f"{t('scope')}: {_scope(report, lang)}", f"{t('as_of')}: {report.as_of.isoformat()}",
              f"{t('timezone')}: {report.timezone}",
              f"{t('generated')}: {_local(report).isoformat(timespec='seconds')}"]
@@ -166,8 +196,8 @@ def _compliance_rows(report: MonthlyReport, lang: str) -> list[list[str]]:
              _num(c.rate, pct=True)] for c in report.compliance]
 
 
-def _headers(section: str, lang: str) -> list[str]:
-    t = labels(lang)
+def _headers(section: str, lang: str, kind: str = "month") -> list[str]:
+    t = labels(lang, kind)
     if section == "summary":
         return [t("key"), t("this_month"), t("previous"), t("change")]
     if section == "handling":
@@ -187,6 +217,33 @@ def _table(report: MonthlyReport, section: str, lang: str) -> list[list[str]]:
         return _compliance_rows(report, lang)
     return [[_key_label(section, c.key, lang), str(c.count), _num(c.share, pct=True)]
             for c in _breakdown(report, section)]
+
+
+def _section_title(report: MonthlyReport, section: str, lang: str) -> str:
+    return labels(lang, report.kind)(section)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section as a page shows it: its key, title, headers, display rows and (breakdowns) a bar chart."""
+
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    chart_svg: str            # inline SVG (labels escaped), "" when none
+
+
+def sections(report: MonthlyReport, lang: str) -> list[Section]:
+    """Every section of the report, labelled in ``lang``, for a web page (the HTML file's content)."""
+    return [Section(key, _section_title(report, key, lang), _headers(key, lang, report.kind), _table(report, key, lang),
+                    svg_bar_chart(chart_rows(_breakdown(report, key), lang, key)) if key in _BREAKDOWNS else "")
+            for key in _SECTIONS]
+
+
+def meta_lines(report: MonthlyReport, lang: str) -> list[str]:
+    """Scope, as-of day, time zone, generation time (and "still running") in ``lang``."""
+    return _meta_lines(report, lang)
 
 
 _SECTIONS = ("summary", *_BREAKDOWNS, "handling", "compliance")
@@ -240,10 +297,10 @@ def render_html(report: MonthlyReport, lang: str = "zh") -> bytes:
            f"<h1>{esc(title(report, lang))}</h1>",
            '<p class="meta">' + "<br>".join(esc(x) for x in _meta_lines(report, lang)) + "</p>"]
     for section in _SECTIONS:
-        out.append(f'<section id="{section}"><h2>{esc(t(section))}</h2>')
+        out.append(f'<section id="{section}"><h2>{esc(_section_title(report, section, lang))}</h2>')
         if section in _BREAKDOWNS:
             out.append(svg_bar_chart(chart_rows(_breakdown(report, section), lang, section)))
-        out.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in _headers(section, lang))
+        out.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in _headers(section, lang, report.kind))
                    + "</tr></thead><tbody>")
         for row in _table(report, section, lang):
             out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
@@ -253,10 +310,16 @@ def render_html(report: MonthlyReport, lang: str = "zh") -> bytes:
 
 
 # ---------------------------------------------------------------------- CSV
-def render_csv(report: MonthlyReport, lang: str = "zh") -> bytes:
-    """Raw keys and numbers (shares 0..1, days), one measure a row; ``lang`` is not used."""
+def render_csv(report: MonthlyReport, lang: str = "zh", *, labelled: bool = False) -> bytes:
+    """Raw keys and numbers (shares 0..1, days), one measure a row; ``lang`` is not used.
+
+    ``labelled``: column names, sections, keys and measures as ``lang``'s labels (Chinese by
+    default) instead of raw keys — for people, not scripts. The numbers stay the same.
+    """
     buf = io.StringIO()
-    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
+    w: Any = _SafeWriter(csv.writer(buf, lineterminator="\n"))
+    if labelled:
+        w = _LabelledWriter(w, report, lang)
     w.writerow(["section", "key", "measure", "value"])
     for name in ("month", "timezone", "as_of"):
         w.writerow(["report", name, "value", str(getattr(report, name))])
@@ -281,6 +344,30 @@ def render_csv(report: MonthlyReport, lang: str = "zh") -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+class _LabelledWriter:
+    """Writes the long table with labels: the header row's names, and each row's section, key and measure."""
+
+    def __init__(self, writer: _SafeWriter, report: MonthlyReport, lang: str) -> None:
+        self._writer, self._report, self._lang = writer, report, lang
+        self._t = labels(lang, report.kind)
+        self._header = True
+
+    def writerow(self, row: Sequence[object]) -> None:
+        t = self._t
+        if self._header:
+            self._header = False
+            self._writer.writerow([t(str(c)) for c in row])
+            return
+        section, key, measure, value = (str(row[0]), str(row[1]), str(row[2]), row[3])
+        if section in _BREAKDOWNS:
+            shown_key = _key_label(section, key, self._lang)
+        elif section == "report":
+            shown_key = t({"as_of": "as_of_day", "timezone": "timezone_name", "scope": "scope_name"}.get(key, key))
+        else:
+            shown_key = t(key)
+        self._writer.writerow([t(section) if section != "summary" else t("this_month"), shown_key, t(measure), value])
+
+
 class _SafeWriter:
     """A csv writer whose every text cell is defused (names come from registrations)."""
 
@@ -303,7 +390,7 @@ def render_xlsx(report: MonthlyReport, lang: str = "zh") -> bytes:
     from openpyxl.styles import Font
     from openpyxl.worksheet.worksheet import Worksheet
 
-    t = labels(lang)
+    t = labels(lang, report.kind)
     wb = Workbook()
     ws = wb.active
     ws.title = t("summary")[:31]
@@ -312,7 +399,7 @@ def render_xlsx(report: MonthlyReport, lang: str = "zh") -> bytes:
     for line in _meta_lines(report, lang):
         ws.append(safe_row([line]))
     ws.append(safe_row([]))
-    ws.append(safe_row(_headers("summary", lang)))
+    ws.append(safe_row(_headers("summary", lang, report.kind)))
     for name in _SUMMARY_FIELDS:
         cur, prev = getattr(report.summary, name), getattr(report.previous, name)
         diff = None if cur is None or prev is None else cur - prev
@@ -324,7 +411,7 @@ def render_xlsx(report: MonthlyReport, lang: str = "zh") -> bytes:
 
     def sheet(section: str) -> Worksheet:
         s = wb.create_sheet(t(section)[:31])
-        s.append(safe_row(_headers(section, lang)))
+        s.append(safe_row(_headers(section, lang, report.kind)))
         for cell in s[1]:
             cell.font = Font(bold=True)
         s.column_dimensions["A"].width = 28
@@ -371,14 +458,14 @@ def render_pdf(report: MonthlyReport, lang: str = "zh") -> bytes:
     from records.pdf_fonts import register_cjk_font
 
     font = register_cjk_font()
-    t = labels(lang)
+    t = labels(lang, report.kind)
     h1 = ParagraphStyle("h1", fontName=font, fontSize=18, leading=24, spaceAfter=6)
     h2 = ParagraphStyle("h2", fontName=font, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, textColor=colors.HexColor("#555555"))
     esc = html.escape
 
     def table(section: str) -> Table:
-        tbl = Table([_headers(section, lang), *_table(report, section, lang)], hAlign="LEFT")
+        tbl = Table([_headers(section, lang, report.kind), *_table(report, section, lang)], hAlign="LEFT")
         tbl.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 9),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
@@ -434,7 +521,10 @@ FORMATS: dict[str, ReportFormat] = {
 }
 
 
-def render(report: MonthlyReport, fmt: str, lang: str = "zh") -> bytes:
-    """The report as ``fmt`` (html, pdf, csv, xlsx) in ``lang`` (zh, en)."""
-    return FORMATS[fmt].render(report, lang if lang in LANGS else "zh")
+def render(report: MonthlyReport, fmt: str, lang: str = "zh", *, labelled: bool = False) -> bytes:
+    """The report as ``fmt`` (html, pdf, csv, xlsx) in ``lang`` (zh, en); ``labelled``: a CSV with labelled columns."""
+    lang = lang if lang in LANGS else "zh"
+    if fmt == "csv" and labelled:
+        return render_csv(report, lang, labelled=True)
+    return FORMATS[fmt].render(report, lang)
 

@@ -109,6 +109,17 @@ class RetentionService:
         """What keeps dossier ``number`` from being sealed (empty: it can be)."""
         return self._missing(self._records.get_dossier("system", number))
 
+    def unsealable(self) -> list[tuple[str, list[str]]]:
+        """Closed dossiers that cannot be sealed, each with what it lacks (for the inventory, ARC-6).
+
+        Closing refuses while materials are missing unless an archivist overrides; those dossiers
+        must not drop out of sight, since sealing and retention never reach them.
+        """
+        closed = self._records.list_dossiers("system", state=DossierState.CLOSED)
+        found = [(row.archive_number, self._missing(self._records.get_dossier("system", row.archive_number)))
+                 for row in closed]
+        return [(number, missing) for number, missing in found if missing]
+
     def _missing(self, info: DossierInfo) -> list[str]:
         return missing_materials(info, required_for(self._materials, info.registration.sla_profile))
 

@@ -1,22 +1,32 @@
-"""Monthly complaint statistics (STA-01, STA-04, STA-06, STA-07, STA-09): figures, no rendering.
+"""Monthly and weekly complaint statistics (STA-01..04, STA-06, STA-07, STA-09): figures, no rendering.
 
-One month in the archive's time zone is described by a frozen :class:`MonthlyReport`:
+One period — a month ``YYYY-MM`` (STA-01, TL-25) or an ISO week ``YYYY-Www`` (STA-03: the
+Monday report of TL-26) — in the archive's time zone is described by a frozen
+:class:`PeriodReport` (``MonthlyReport`` is the same class):
 
 - **received** in the month, broken down by category, channel, respondent (top N + "other"),
   department and outcome (the lifecycle state at the month's end), each with its share of all
   complaints received (STA-07 「占投诉总数的比例」);
-- **handled** in the month: decisions (including refusals), replies and closures dated in it,
-  and how long they took from receipt (median, mean and 90th percentile, in calendar days;
-  STA-01 counts the month's closed cases, STA-09 tracks handling times);
+- **handled** in the month: decisions on the merits, refusals (不予受理), replies and closures
+  dated in it, and how long they took from receipt (median, mean and 90th percentile, in
+  calendar days; STA-01 counts the month's closed cases, STA-09 tracks handling times). The
+  summary's counts *are* the handling table's counts (one function makes both): a refusal is
+  a step of its own in both, never a "decision" in one and not in the other;
 - **deadline compliance** per statutory clock (TL-01 acceptance, TL-02/03 conclusion, TL-04
   reply; STA-09): clocks completed in the month are *met* or *missed*, clocks still running
-  at the month's end are *open in time* or *open overdue*;
-- the same headline figures for the **previous month**, for month-over-month comparison.
+  at the month's end are *open in time* or *open overdue*. The on-time rate is
+  ``met / (met + missed + open overdue)``: a case left lying past its deadline is not on time
+  just because nobody finished it (leaving it out rewarded doing nothing);
+- the same headline figures for the **previous period**, for comparison.
 
-"The month's end" is its last day, or today while the month is still running, so a report on
+"The month's end" (or the week's) is its last day, or today while the month is still running, so a report on
 the current month shows where things stand now. Everything is computed as of that day from the
 recorded dates, so a report on a past month stays the same however the dossiers moved since
 (except for dossiers withdrawn later, which the timeline also shows as of that day).
+
+Dossiers disposed of under a retention rule still count: their tombstone keeps every field a
+report reads (``records.tombstone``), so the figures of a past month do not change with a
+disposal.
 
 Withdrawn (void) dossiers count only as ``withdrawn``; they are left out of every breakdown
 and of compliance, since they were never handled. The clocks come from the records layer
@@ -44,20 +54,22 @@ if TYPE_CHECKING:  # annotations only: the caller hands over the records core it
     from records.service import RecordsService
 
 __all__ = [
-    "Compliance", "Count", "Handling", "InvalidPeriodError", "MonthSummary", "MonthlyReport",
-    "monthly_report", "parse_month",
+    "Compliance", "Count", "Handling", "InvalidPeriodError", "MonthSummary", "MonthlyReport", "Period",
+    "PeriodReport", "PeriodSummary", "month_period", "monthly_report", "parse_month", "parse_week", "week_period",
+    "weekly_report",
 ]
 
 # Whose missing name is shown as this key (renderers label it "(none)" / 「未填写」).
 NONE_KEY = ""
 OTHER_KEY = "*other*"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
 # States after which a dossier is no longer being handled (closed, and what follows closure).
 _DONE = frozenset({DossierState.CLOSED, DossierState.SEALED, DossierState.DISPOSED})
 
 
 class InvalidPeriodError(RetentionError, InvalidInputError, ValueError):
-    """A month parameter is not a month ``YYYY-MM`` of the calendar, or lies in the future.
+    """A period parameter is not a month ``YYYY-MM`` / ISO week ``YYYY-Www`` of the calendar, or lies in the future.
 
     Invalid input (exit 4, HTTP 400), not an invalid registration: a report or a listing *names*
     a period, it does not send a record to be kept. ``value`` is shortened in the message, since
@@ -66,10 +78,10 @@ class InvalidPeriodError(RetentionError, InvalidInputError, ValueError):
 
     code = "invalid_period"
 
-    def __init__(self, value: str, problem: str) -> None:
+    def __init__(self, value: str, problem: str, *, field: str = "month") -> None:
         shown = value if len(value) <= 40 else value[:40] + "…"
-        super().__init__(f"month: {shown!r} {problem}")
-        self.field = "month"
+        super().__init__(f"{field}: {shown!r} {problem}")
+        self.field = field
         self.value = value
         self.problem = problem
 
@@ -106,16 +118,35 @@ class Compliance:
 
     @property
     def rate(self) -> float | None:
-        """Share of the clocks completed in the month that were met (None: none completed)."""
-        done = self.met + self.missed
-        return self.met / done if done else None
+        """On-time rate: met / (met + missed + open overdue); None when there is nothing to rate.
+
+        Open overdue clocks count as not on time (STA-09): leaving them out made a month look
+        better the more cases were left lying past their deadline.
+        """
+        due = self.met + self.missed + self.open_overdue
+        return self.met / due if due else None
 
 
 @dataclass(frozen=True, slots=True)
-class MonthSummary:
-    """The headline figures of one month, also kept for the previous month (comparison)."""
+class Period:
+    """A month ``2026-10`` or an ISO week ``2026-W44`` (Monday to Sunday), as days of the archive's zone."""
 
-    month: str
+    kind: str             # "month" | "week"
+    key: str              # "2026-10" | "2026-W44"
+    first: date
+    last: date
+
+    def previous(self) -> Period:
+        if self.kind == "week":
+            return week_period(_week_key(self.first - timedelta(days=7)))
+        return month_period(f"{self.first - timedelta(days=1):%Y-%m}")
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSummary:
+    """The headline figures of one period, also kept for the previous period (comparison)."""
+
+    period: str           # "2026-10" or "2026-W44"
     received: int
     withdrawn: int
     decided: int          # decisions on the merits dated in the month
@@ -125,20 +156,28 @@ class MonthSummary:
     open_at_end: int      # received by the month's end, not closed, not withdrawn
     overdue_at_end: int   # of those, with a clock past its due date
     median_days_to_closure: float | None
-    compliance_rate: float | None   # all clocks completed in the month: met / (met + missed)
+    compliance_rate: float | None   # all clocks: met / (met + missed + open overdue)
+
+    @property
+    def month(self) -> str:
+        """The period's key (named for the monthly report, which came first)."""
+        return self.period
+
+
+MonthSummary = PeriodSummary
 
 
 @dataclass(frozen=True, slots=True)
-class MonthlyReport:
-    """The monthly statistics report (STA-01, STA-04): a value every renderer reads."""
+class PeriodReport:
+    """The monthly (STA-01, STA-04) or weekly (STA-03) statistics report: a value every renderer reads."""
 
-    month: str
+    period: str                      # "2026-10" or "2026-W44"
     timezone: str
-    as_of: date                      # the month's last day, or today while it runs
+    as_of: date                      # the period's last day, or today while it runs
     generated_at: datetime
     departments: frozenset[str] | None   # None: the whole archive; else only these departments
-    summary: MonthSummary
-    previous: MonthSummary
+    summary: PeriodSummary
+    previous: PeriodSummary
     by_category: tuple[Count, ...]
     by_channel: tuple[Count, ...]
     by_respondent: tuple[Count, ...]
@@ -146,11 +185,24 @@ class MonthlyReport:
     by_outcome: tuple[Count, ...]
     handling: tuple[Handling, ...]
     compliance: tuple[Compliance, ...]
+    kind: str = "month"              # "month" | "week"
+    first: date | None = None        # the period's first and last day
+    last: date | None = None
+    limited: bool = False            # limited to a regulator's grant (not a department scope)
+
+    @property
+    def month(self) -> str:
+        """The period's key (named for the monthly report, which came first)."""
+        return self.period
 
     @property
     def complete(self) -> bool:
-        """False while the month is still running (figures as of today)."""
-        return self.as_of == month_bounds(self.month)[1]
+        """False while the period is still running (figures as of today)."""
+        last = self.last if self.last is not None else month_bounds(self.period)[1]
+        return self.as_of == last
+
+
+MonthlyReport = PeriodReport
 
 
 def parse_month(value: str, *, today: date | None = None) -> str:
@@ -169,6 +221,44 @@ def parse_month(value: str, *, today: date | None = None) -> str:
     return text
 
 
+def parse_week(value: str, *, today: date | None = None) -> str:
+    """Check an ISO week ``YYYY-Www`` (``2026-W44``; ``2026W44`` and a lower-case ``w`` are read too)
+    that does not start after ``today``, and return it as ``YYYY-Www``.
+
+    Raises:
+        InvalidPeriodError: not an ISO week (``2026-W54``, ``2026-44``, ``2026-W1``), or a future week.
+    """
+    text = value.strip()
+    m = _WEEK.match(text)
+    if not m or not MINYEAR < int(m.group(1)) < MAXYEAR:
+        raise InvalidPeriodError(value, "is not an ISO week YYYY-Www (e.g. 2026-W44)", field="week")
+    try:
+        first = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise InvalidPeriodError(value, "is not a week of that year (ISO weeks run 01 to 52 or 53)",
+                                 field="week") from None
+    if today is not None and first > today:
+        raise InvalidPeriodError(value, f"lies in the future (today is {today})", field="week")
+    return f"{m.group(1)}-W{m.group(2)}"
+
+
+def _week_key(day: date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year:04d}-W{iso.week:02d}"
+
+
+def week_period(week: str) -> Period:
+    """The ISO week ``YYYY-Www`` (already checked) as a :class:`Period`, Monday to Sunday."""
+    first = date.fromisocalendar(int(week[:4]), int(week[6:8]), 1)
+    return Period("week", week, first, first + timedelta(days=6))
+
+
+def month_period(month: str) -> Period:
+    """The month ``YYYY-MM`` (already checked) as a :class:`Period`."""
+    first, last = month_bounds(month)
+    return Period("month", month, first, last)
+
+
 def month_bounds(month: str) -> tuple[date, date]:
     """First and last day of ``YYYY-MM``."""
     year, mon = int(month[:4]), int(month[5:7])
@@ -185,7 +275,8 @@ def previous_month(month: str) -> str:
 def monthly_report(
     source: RecordsService, month: str, *, actor: str, tz: ZoneInfo, now: datetime,
     departments: frozenset[str] | None = None, top: int = 10,
-) -> MonthlyReport:
+    visible: Callable[[DossierInfo], bool] | None = None,
+) -> PeriodReport:
     """Compute the statistics of ``month`` (``YYYY-MM``, archive time ``tz``) as a :class:`MonthlyReport`.
 
     Args:
@@ -197,23 +288,53 @@ def monthly_report(
         departments: count only dossiers of these departments (a department manager's scope);
             ``None`` counts the whole archive. The caller decides this from the access policy.
         top: respondents listed by name; the rest are summed as "other".
+        visible: count only the dossiers it accepts (a regulator's grant: ``policy.matches``).
 
     Raises:
         InvalidPeriodError: ``month`` is malformed or in the future.
     """
+    period = month_period(parse_month(month, today=now.astimezone(tz).date()))
+    return period_report(source, period, actor=actor, tz=tz, now=now, departments=departments, top=top,
+                         visible=visible)
+
+
+def weekly_report(
+    source: RecordsService, week: str, *, actor: str, tz: ZoneInfo, now: datetime,
+    departments: frozenset[str] | None = None, top: int = 10,
+    visible: Callable[[DossierInfo], bool] | None = None,
+) -> PeriodReport:
+    """The statistics of ISO week ``week`` (``YYYY-Www``, Monday to Sunday), the Monday report of STA-03 / TL-26.
+
+    The same figures as :func:`monthly_report`, over the week, compared with the week before.
+
+    Raises:
+        InvalidPeriodError: ``week`` is malformed or starts after today.
+    """
+    period = week_period(parse_week(week, today=now.astimezone(tz).date()))
+    return period_report(source, period, actor=actor, tz=tz, now=now, departments=departments, top=top,
+                         visible=visible)
+
+
+def period_report(
+    source: RecordsService, period: Period, *, actor: str, tz: ZoneInfo, now: datetime,
+    departments: frozenset[str] | None = None, top: int = 10,
+    visible: Callable[[DossierInfo], bool] | None = None,
+) -> PeriodReport:
+    """The statistics of a checked :class:`Period` (see :func:`monthly_report` for the arguments)."""
     today = now.astimezone(tz).date()
-    month = parse_month(month, today=today)
-    _, last = month_bounds(month)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    end = datetime.combine(period.last + timedelta(days=1), datetime.min.time(), tz)
     infos = source.dossier_timelines(actor, received_before=end)
     if departments is not None:
         infos = [i for i in infos if i.registration.department in departments]
-    prev = _Month(source, tz, previous_month(month), today, infos)
-    cur = _Month(source, tz, month, today, infos)
+    if visible is not None:
+        infos = [i for i in infos if visible(i)]
+    prev = _Period(source, tz, period.previous(), today, infos)
+    cur = _Period(source, tz, period, today, infos)
     received = cur.received
     total = len(received)
-    return MonthlyReport(
-        month=month, timezone=str(tz), as_of=cur.as_of, generated_at=now, departments=departments,
+    return PeriodReport(
+        period=period.key, kind=period.kind, first=period.first, last=period.last, limited=visible is not None,
+        timezone=str(tz), as_of=cur.as_of, generated_at=now, departments=departments,
         summary=cur.summary(), previous=prev.summary(),
         by_category=_counts((i.registration.category for i in received), total),
         by_channel=_counts((str(i.registration.channel) for i in received), total),
@@ -225,13 +346,20 @@ def monthly_report(
     )
 
 
-class _Month:
-    """The figures of one month over a list of dossiers (as of the month's end or today)."""
+# The steps of the handling table and of the summary: one list, so the two always agree.
+_STEPS: tuple[tuple[str, tuple[DossierState, ...]], ...] = (
+    ("decision", (DossierState.DECIDED,)), ("not_accepted", (DossierState.NOT_ACCEPTED,)),
+    ("reply", (DossierState.REPLIED,)), ("closure", (DossierState.CLOSED,)),
+)
 
-    def __init__(self, source: RecordsService, tz: ZoneInfo, month: str, today: date,
+
+class _Period:
+    """The figures of one period over a list of dossiers (as of the period's end or today)."""
+
+    def __init__(self, source: RecordsService, tz: ZoneInfo, period: Period, today: date,
                  infos: Sequence[DossierInfo]) -> None:
-        self.month = month
-        self.first, last = month_bounds(month)
+        self.period = period.key
+        self.first, last = period.first, period.last
         self.as_of = min(last, today)
         self._tz = tz
         known = [i for i in infos if self.received_on(i) <= self.as_of]
@@ -273,9 +401,10 @@ class _Month:
         return out
 
     def handling(self) -> tuple[Handling, ...]:
-        steps = (("decision", (DossierState.DECIDED, DossierState.NOT_ACCEPTED)),
-                 ("reply", (DossierState.REPLIED,)), ("closure", (DossierState.CLOSED,)))
-        return tuple(_handling(name, self._durations(*states)) for name, states in steps)
+        # Each step is counted on its own dated transition. Decisions and refusals used to share
+        # one "decision" row here while the summary counted decisions on the merits only, so a
+        # month with one refusal showed 0 decisions above a handling table counting 1.
+        return tuple(_handling(name, self._durations(*states)) for name, states in _STEPS)
 
     def compliance(self) -> tuple[Compliance, ...]:
         tallies: dict[ClockName, Counter[str]] = {c: Counter() for c in ClockName}
@@ -291,23 +420,20 @@ class _Month:
         return tuple(Compliance(name, t[ClockState.MET], t[ClockState.MISSED], t["open_overdue"], t["open_in_time"])
                      for name, t in tallies.items())
 
-    def summary(self) -> MonthSummary:
-        def dated(state: DossierState) -> int:
-            return sum(1 for i in self.live if self.in_month(self.step_on(i, state)))
-
+    def summary(self) -> PeriodSummary:
+        steps = {h.step: h for h in self.handling()}
         still_open = [i for i in self.live if self.state_of(i) not in _DONE]
         overdue = sum(1 for i in still_open
                       if any(c.state is ClockState.OVERDUE for c in self._clocks.get(i.dossier_id, ())))
         comp = self.compliance()
-        met, done = sum(c.met for c in comp), sum(c.met + c.missed for c in comp)
-        closure = self._durations(DossierState.CLOSED)
-        return MonthSummary(
-            month=self.month, received=len(self.received), withdrawn=self.withdrawn,
-            decided=dated(DossierState.DECIDED), not_accepted=dated(DossierState.NOT_ACCEPTED),
-            replied=dated(DossierState.REPLIED), closed=dated(DossierState.CLOSED),
+        met, due = sum(c.met for c in comp), sum(c.met + c.missed + c.open_overdue for c in comp)
+        return PeriodSummary(
+            period=self.period, received=len(self.received), withdrawn=self.withdrawn,
+            decided=steps["decision"].count, not_accepted=steps["not_accepted"].count,
+            replied=steps["reply"].count, closed=steps["closure"].count,
             open_at_end=len(still_open), overdue_at_end=overdue,
-            median_days_to_closure=float(statistics.median(closure)) if closure else None,
-            compliance_rate=met / done if done else None,
+            median_days_to_closure=steps["closure"].median,
+            compliance_rate=met / due if due else None,
         )
 
 

@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date, datetime
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from records.workdays import ChinaWorkingCalendar, profiles_from_settings
+from records.office_calendar import CalendarDesk
 from migrations import migrate, schema_is_current
 from records.db import UnitOfWork, make_engine
 from records.durable import fsync_dir, write_atomic
@@ -28,6 +29,9 @@ from records.filing import DocumentFiling
 from records.lookup import CatalogueLookup
 from records.outbox import CommittedChanges, IndexChange, IndexOutboxStore
 from records.service import RecordsService
+from records.compile import DossierCompiler
+from records.notices import NoticeService
+from records.reminders import DeadlineReminders
 from records.tombstone import DossierTombstones
 from records.upkeep import VaultUpkeep
 from records.settings import Settings
@@ -38,7 +42,8 @@ from records.access.service import AccessService
 from retention.base import RetentionDecisions, ScheduleFacts
 from retention.dispositions import DisposalTools, DispositionDesk
 from retention.holds import HoldDesk
-from retention.sealing import materials_from_settings
+from retention.report_desk import ReportDesk
+from retention.sealing import materials_from_settings, missing_materials, required_for
 from retention.service import RetentionService
 from search.analysis import normalize_keyword
 from search.backends import open_index, uses_server
@@ -56,6 +61,8 @@ if TYPE_CHECKING:  # built on first use (Services.ingest / .intake / .inventory)
     from ingest.service import IngestService
     from records.settings import IngestSettings, NumberingSettings
     from retention.inventory import InventoryService
+    from retention.inventory_desk import InventoryDesk
+    from retention.transfer import BagDesk
 
 
 log = logging.getLogger(__name__)
@@ -85,6 +92,11 @@ class Services:
     numbering: NumberingSettings  # how the inventory prints numbers, as the archive does
     inventory_dir: Path           # where inventory runs and their reports live (<data_dir>/reports/inventory)
     health: Health                # which back ends answer now (/healthz, the dashboard banner)
+    calendar: CalendarDesk        # the office's official working-day calendars (TL-01/04): import, show, warn
+    notices: NoticeService        # the written notices the complaint rules require (ACC-DOC, TL-03/04/36)
+    reminders: DeadlineReminders  # due today / soon / overdue per person: dashboard, e-mail digest, `dossier remind`
+    compiler: DossierCompiler     # the contents 卷内目录 and the whole dossier as one paginated PDF (ARC-1-02, ACS-12)
+    reports: ReportDesk           # statistics and the register (STA): who may see them, and export them
     clock: Clock = system_clock   # the archive's "now": every door asks this, never the wall clock
     # ``ingest``, ``intake`` and ``inventory`` (properties below) are built on first use, once per
     # bundle, so a read (`dossier show`, a page) never imports the ingest pipeline (parsers, OCR,
@@ -92,6 +104,7 @@ class Services:
     _ingest: IngestService | None = field(default=None, repr=False)
     _intake: IntakeQueue | None = field(default=None, repr=False)
     _inventory: InventoryService | None = field(default=None, repr=False)
+    _inventory_desk: InventoryDesk | None = field(default=None, repr=False)
     _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -132,7 +145,8 @@ class Services:
                     self._inventory = InventoryService(
                         self.uow, self.vault, self.search, access=self.access, reports_dir=self.inventory_dir,
                         item_width=self.numbering.item_width, serial_width=self.numbering.serial_width,
-                        write_reports=write_reports, owned_elsewhere=intake.staging_blob_keys, clock=self.clock)
+                        write_reports=write_reports, owned_elsewhere=intake.staging_blob_keys, clock=self.clock,
+                        unsealable=self.retention.unsealable)
         return self._inventory
 
     @property
@@ -142,11 +156,46 @@ class Services:
 
         return IntakeDesk(self.intake, self.access, clock=self.clock)
 
+    @property
+    def inventory_desk(self) -> InventoryDesk:
+        """The inventory as a background job with progress (one at a time in this process), and its
+        reports; the inventory itself is built when a run starts. One per bundle: it holds the job."""
+        if self._inventory_desk is None:
+            with self._lazy_lock:
+                if self._inventory_desk is None:
+                    from retention.inventory_desk import InventoryDesk
+
+                    self._inventory_desk = InventoryDesk(lambda: self.inventory, self.access,
+                                                         reports_dir=self.inventory_dir, clock=self.clock)
+        return self._inventory_desk
+
+    @property
+    def bags(self) -> BagDesk:
+        """BagIt export and import (ACS-12, #10), each call decided and logged; the ingest pipeline is
+        built only when a package's first document is filed. A sealed import is planned like our own."""
+        from retention.transfer import BagDesk
+
+        return BagDesk(self.uow, self.records, self.access, ingest=lambda: self.ingest,
+                       plan=lambda actor, reason, numbers: self.retention.plan(actor, reason=reason, numbers=numbers),
+                       clock=self.clock)
+
+    def calendar_years_without_data(self, years: Iterable[int] | None = None) -> list[int]:
+        """Years without official working-day data (neither the office's nor the package's), sorted.
+
+        With ``years``: those among them. Without: the years that a running deadline of any open
+        dossier counts days in (the dashboard's warning; names years only, so not logged).
+        """
+        if years is None:
+            return self.calendar.open_deadline_years_without_data()
+        return self.calendar.years_without_data(years)
+
     def today(self, tz: ZoneInfo) -> date:
         """The archive's current date in ``tz``."""
         return self.clock().astimezone(tz).date()
 
     def close(self) -> None:
+        if self._inventory_desk is not None:  # a background inventory reads the catalogue: let it reach its end
+            self._inventory_desk.wait(timeout=60)
         if self._ingest is not None:  # never built: nothing to close
             self._ingest.close()
         self.search.close()
@@ -255,7 +304,10 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
         engine.dispose()
         raise
     vault = Vault(open_blob_store(settings), keys, segment_size=settings.vault.segment_size)
-    records = _records_service(settings, uow, vault, tz=tz, clock=clock)
+    # One working calendar for every clock; the office's years (``dossier calendar import``) are
+    # loaded into it below, and again after an import, so no clock reads the catalogue per day.
+    working_calendar = ChinaWorkingCalendar.from_settings(settings.deadlines)
+    records = _records_service(settings, uow, vault, tz=tz, clock=clock, calendar=working_calendar)
     search = SearchService(
         open_index(settings.search, data_dir=settings.data_dir, key=_search_key(settings, vault)), tz)
     # The index follows the catalogue through the outbox: each change (documents filed, dossiers
@@ -282,12 +334,21 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
                      "search": SearchProbe(search, outbox)}, required=frozenset({"catalogue"}), clock=clock)
     if not uses_server(settings.search):
         _catch_up(outbox)
+    calendar_desk = CalendarDesk(uow, access, working_calendar, records, tz=tz, clock=clock)
+    calendar_desk.load()  # the office's years into memory: a clock asks about each day
     return Services(records=records, search=search, access=access, retention=retention, uow=uow, vault=vault,
                     gate=gate, outbox=outbox, ingest_settings=settings.ingest, numbering=settings.numbering,
-                    inventory_dir=settings.data_dir / "reports" / "inventory", health=health, clock=clock)
+                    inventory_dir=settings.data_dir / "reports" / "inventory", health=health, clock=clock,
+                    calendar=calendar_desk,
+                    notices=NoticeService(gate, records, settings.office, tz=tz, clock=clock),
+                    reminders=DeadlineReminders(uow, records, access, settings.reminders, tz=tz, clock=clock,
+                                                fold=normalize_keyword),
+                    compiler=DossierCompiler(gate, records, tz=tz, clock=clock),
+                    reports=ReportDesk(access, records, tz=tz, clock=clock))
 
 
-def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: ZoneInfo, clock: Clock) -> RecordsService:
+def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: ZoneInfo, clock: Clock,
+                     calendar: ChinaWorkingCalendar | None = None) -> RecordsService:
     """The records core, wired here and only here (issue #9): small services, each handed what it uses.
 
     They share one ``CatalogueLookup`` (row lookups over a caller's session) and one
@@ -296,6 +357,8 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
     """
     lookup = CatalogueLookup(settings.numbering.item_width)
     announcer = ChangeAnnouncer()
+    # Closing asks the same completeness rule as sealing (ARC-2): closed must mean sealable.
+    materials = materials_from_settings(settings.retention.required_materials, settings.retention.material_kinds)
     return RecordsService(
         uow,
         lookup,
@@ -307,9 +370,10 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
         numbering=NumberingScheme(settings.numbering.template, settings.numbering.serial_width),
         profiles=profiles_from_settings(settings.deadlines),
         default_profile=settings.deadlines.default_profile,
-        calendar=ChinaWorkingCalendar.from_settings(settings.deadlines),
+        calendar=calendar or ChinaWorkingCalendar.from_settings(settings.deadlines),
         tz=tz,
         clock=clock,
+        closing_check=lambda info: missing_materials(info, required_for(materials, info.registration.sla_profile)),
     )
 
 

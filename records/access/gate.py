@@ -37,7 +37,7 @@ from records.access.service import AccessService
 from records.access.watermark import renders_text, stamp_lines, watermark_document
 from records.clock import Clock
 from records.errors import DocumentNotFoundError, DossierNotFoundError
-from records.model import DocumentInfo, DossierInfo, DossierState, FiledDocument, Registration
+from records.model import DocumentInfo, DocumentKind, DossierInfo, DossierState, FiledDocument, Registration
 from records.service import RecordsService
 from records.upkeep import RotationReport, VerifyReport
 
@@ -212,11 +212,33 @@ class Gate:
         return self._authorize_on(who, Action.FILE_DOCUMENT, number, context, details)
 
     def advance(self, who: Identity, number: str, to: DossierState, *, on: date | None = None,
-                note: str | None = None, context: RequestContext = _NO_CONTEXT,
+                note: str | None = None, override_reason: str | None = None, context: RequestContext = _NO_CONTEXT,
                 details: Mapping[str, str] | None = None) -> DossierInfo:
-        """A lifecycle step (ADVANCE): accepted, not accepted, investigating, decided, replied, closed, void."""
-        self._authorize_on(who, Action.ADVANCE, number, context, {**(details or {}), "to": str(to)})
-        return self._records.advance(who.name, number, to, on=on, note=note)
+        """A lifecycle step (ADVANCE): accepted, not accepted, investigating, decided, replied, closed, void.
+
+        Closing with required materials missing (ARC-2) needs ``override_reason`` and is then
+        CLOSE_OVERRIDE, the archive department's decision, instead of ADVANCE: one entry either way.
+        """
+        if override_reason is not None and to is DossierState.CLOSED:
+            self._authorize_on(who, Action.CLOSE_OVERRIDE, number, context,
+                               {**(details or {}), "to": str(to), "reason": override_reason.strip()})
+        else:
+            self._authorize_on(who, Action.ADVANCE, number, context, {**(details or {}), "to": str(to)})
+            override_reason = None
+        return self._records.advance(who.name, number, to, on=on, note=note, override_reason=override_reason)
+
+    def reopen(self, who: Identity, number: str, *, reason: str, context: RequestContext = _NO_CONTEXT,
+               details: Mapping[str, str] | None = None) -> DossierInfo:
+        """Take a closed, unsealed dossier back to handling, with a reason (REOPEN)."""
+        self._authorize_on(who, Action.REOPEN, number, context, {**(details or {}), "reason": reason.strip()})
+        return self._records.reopen(who.name, number, reason=reason)
+
+    def reclassify(self, who: Identity, item: str, kind: DocumentKind, *, reason: str,
+                   context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> DocumentInfo:
+        """Correct the kind of filed document ``item`` (RECLASSIFY); the rule that fired is kept beside it."""
+        self._retrieve(who, Action.RECLASSIFY, self._document_load(who, item), item, context,
+                       {**(details or {}), "kind": str(kind), "reason": reason.strip()})
+        return self._records.reclassify(who.name, item, kind, reason=reason)
 
     def extend(self, who: Identity, number: str, *, days: int, reason: str, approved_by: str,
                context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> DossierInfo:

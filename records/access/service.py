@@ -54,7 +54,8 @@ _OBJECT_TYPES: Mapping[Action, str] = {
     Action.MANAGE_INTAKE: "intake_job", Action.DISPOSE_REVIEW: "disposition", Action.DISPOSE_APPROVE: "disposition",
     Action.PLACE_HOLD: "hold", Action.LIFT_HOLD: "hold", Action.VIEW_RETENTION: "retention",
     Action.PLAN_RETENTION: "retention", Action.RUN_INVENTORY: "archive", Action.VERIFY_VAULT: "vault",
-    Action.MANAGE_KEYS: "vault", Action.IMPORT: "package", Action.REINDEX: "index"}
+    Action.MANAGE_KEYS: "vault", Action.IMPORT: "package", Action.REINDEX: "index",
+    Action.MANAGE_CALENDAR: "calendar", Action.SEND_REMINDERS: "reminders"}
 
 
 class AccessService:

@@ -141,7 +141,7 @@ def test_bad_input_gets_a_one_line_error_and_exit_code(archive: Path, args: tupl
 def test_closed_dossier_refuses_new_documents(archive: Path, tmp_path: Path) -> None:
     number = run(archive, "new", "--complainant", "张三", "--matter", "m").output.strip()
     run(archive, "advance", number, "not_accepted")
-    run(archive, "advance", number, "closed")
+    run(archive, "advance", number, "closed", "--override-reason", "no materials in this test")
     f = tmp_path / "late.pdf"
     f.write_bytes(b"late")
     r = run(archive, "add", number, str(f))

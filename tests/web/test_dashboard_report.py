@@ -40,7 +40,7 @@ def this_month(services: Services, clock: Any, accounts: None) -> None:
     services.access.grant_regulator_access(OPERATOR, "regulator", purpose="年度检查", dossiers=numbers[:1],
                                            expires_at=clock.now + timedelta(days=30))
     services.records.advance("test", numbers[2], DossierState.NOT_ACCEPTED)
-    services.records.advance("test", numbers[2], DossierState.CLOSED)
+    services.records.advance("test", numbers[2], DossierState.CLOSED, override_reason="测试数据，无卷内材料")
 
 
 def _figures(html: str) -> dict[str, str]:

@@ -24,12 +24,8 @@ from web.cli.app import CliContext, command_errors, main, pass_cli
 def export_bag_command(cli: CliContext, numbers: tuple[str, ...], out: Path, recipient: str | None,
                        purpose: str | None, as_json: bool) -> None:
     """Export dossiers NUMBER... as a BagIt package (ACS-12); every document is access-logged."""
-    from retention.transfer import export_bag  # sqlalchemy, …: loaded when the command runs, not for --help
-
-    services = cli.services
-    report = export_bag(services.records, services.access, list(numbers), out, operator=cli.identity,
-                        recipient=recipient, tz=ZoneInfo(cli.settings.timezone), now=services.clock(),
-                        purpose=purpose)
+    report = cli.services.bags.export(cli.identity, list(numbers), out, tz=ZoneInfo(cli.settings.timezone),
+                                      recipient=recipient, purpose=purpose, context=cli.context)
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})
     else:
@@ -43,17 +39,19 @@ def export_bag_command(cli: CliContext, numbers: tuple[str, ...], out: Path, rec
 @pass_cli
 @command_errors
 def import_bag_command(cli: CliContext, bag: Path, as_json: bool) -> None:
-    """Validate the BagIt package BAG and file each dossier in it through the ingest pipeline."""
-    from retention.transfer import import_bag
+    """Validate the BagIt package BAG and file each dossier in it through the ingest pipeline.
 
-    services = cli.services
-    report = import_bag(services.records, services.access, services.ingest, bag, operator=cli.identity,
-                        details=cli.auth, tz=ZoneInfo(cli.settings.timezone), now=services.clock())
+    Each dossier keeps the source archive's number as its reference, and its timeline, extensions
+    and state (a sealed dossier stays sealed); a package without a timeline is filed as a closed
+    transfer. Importing the same package again changes nothing."""
+    report = cli.services.bags.import_bag(cli.identity, bag, tz=ZoneInfo(cli.settings.timezone), context=cli.context,
+                                          details=cli.auth)
     if as_json:
         echo_json({**to_jsonable(report), "path": str(report.path)})
         return
     for d in report.dossiers:
-        click.echo(f"{d.source_number} → {d.archive_number}")
+        how = "already imported, unchanged" if d.already else ("closed transfer" if d.closed_transfer else d.state)
+        click.echo(f"{d.source_number} → {d.archive_number}  ({how})")
         for doc in d.documents:
             click.echo(f"  {doc.source_item} → {doc.item_number or '-'}  {doc.outcome}"
                        + (f"  ({doc.message})" if doc.message else ""))

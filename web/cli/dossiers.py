@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from records.errors import InvalidRegistrationError
-from records.model import Channel, ComplainantType, DossierInfo, DossierState, RespondentType
+from records.model import Channel, ComplainantType, DocumentKind, DossierInfo, DossierState, RespondentType
 from web.cli._output import echo_json, table
 from web.cli.app import CliContext, command_errors, main, pass_cli
 
@@ -124,6 +124,7 @@ def show(cli: CliContext, number: str, as_of: str | None, as_json: bool) -> None
         ("department", reg.department), ("category", reg.category),
         ("anonymous", "yes" if reg.anonymous else None), ("collective", reg.collective_count),
         ("referred by", reg.referring_body), ("sla profile", reg.sla_profile), ("void reason", info.void_reason),
+        ("source reference", info.source_reference),  # its number in the archive it was imported from
     ]
     for label, value in fields:
         if value not in (None, ""):
@@ -187,8 +188,37 @@ def list_(cli: CliContext, state: str | None, month: str | None, overdue: bool, 
     tz = ZoneInfo(cli.settings.timezone)
     click.echo(table([
         [r.archive_number, r.state.value, r.received_at.astimezone(tz).strftime("%Y-%m-%d"), r.complainant or "(anonymous)",
-         r.respondent or "", r.matter, str(r.documents), "OVERDUE" if r.overdue else ""]
-        for r in rows], ["number", "state", "received", "complainant", "respondent", "matter", "docs", ""]))
+         r.respondent or "", r.matter, str(r.documents), _overdue_text(r.overdue_clocks)]
+        for r in rows], ["number", "state", "received", "complainant", "respondent", "matter", "docs", "overdue"]))
+
+
+def _overdue_text(late: Any) -> str:
+    """``acceptance +3d`` per overdue time limit: which deadline, how many days past it."""
+    return ", ".join(f"{c.clock.value} +{c.days_late}d" for c in late)
+
+
+@main.command()
+@click.argument("number")
+@click.option("--reason", required=True, help="Why it is taken back to handling (kept on the timeline).")
+@pass_cli
+@command_errors
+def reopen(cli: CliContext, number: str, reason: str) -> None:
+    """Reopen a closed, not yet sealed dossier: back to the step it was closed from."""
+    info = cli.services.gate.reopen(cli.identity, number, reason=reason, context=cli.context, details=cli.auth)
+    click.echo(f"{info.archive_number} {info.state.value}")
+
+
+@main.command()
+@click.argument("item")
+@click.argument("kind", type=click.Choice([k.value for k in DocumentKind]))
+@click.option("--reason", required=True, help="Why the kind is corrected (kept with the document).")
+@pass_cli
+@command_errors
+def reclassify(cli: CliContext, item: str, kind: str, reason: str) -> None:
+    """Correct the KIND of filed document ITEM; the rule that classified it is kept beside the correction."""
+    doc = cli.services.gate.reclassify(cli.identity, item, DocumentKind(kind), reason=reason, context=cli.context,
+                                       details=cli.auth)
+    click.echo(f"{doc.item_number} {doc.kind.value} (rule {doc.kind_rule or '-'}, corrected by {doc.kind_set_by})")
 
 
 @main.command()
@@ -198,16 +228,22 @@ def list_(cli: CliContext, state: str | None, month: str | None, overdue: bool, 
 @click.argument("state", type=click.Choice([s.value for s in DossierState if s not in (
     DossierState.REGISTERED, DossierState.VOID, DossierState.SEALED, DossierState.DISPOSED)]))
 @click.option("--on", "on", default=None, help="Effective date YYYY-MM-DD (default today).")
-@click.option("--note", default=None)
+@click.option("--note", default=None, help="Kept on the timeline (for not_accepted: the refusal ground, ACC-NO).")
+@click.option("--override-reason", default=None,
+              help="Close although required materials are missing (archivists; ARC-2): the reason is recorded.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_cli
 @command_errors
-def advance(cli: CliContext, number: str, state: str, on: str | None, note: str | None, as_json: bool) -> None:
-    """Move a dossier to its next lifecycle STATE (accepted, not_accepted, investigating, decided, …)."""
+def advance(cli: CliContext, number: str, state: str, on: str | None, note: str | None, override_reason: str | None,
+            as_json: bool) -> None:
+    """Move a dossier to its next lifecycle STATE (accepted, not_accepted, investigating, decided, …).
+
+    Closing checks the dossier's required materials first (ARC-2) and names what is missing.
+    """
     from records.mapping import parse_day
 
     info = cli.services.gate.advance(cli.identity, number, DossierState(state), on=parse_day(on, "--on") if on else None,
-                                     note=note, context=cli.context, details=cli.auth)
+                                     note=note, override_reason=override_reason, context=cli.context, details=cli.auth)
     echo_json(_dossier_json(cli, info)) if as_json else click.echo(f"{info.archive_number} {info.state.value}")
 
 

@@ -68,17 +68,18 @@ def fetch(cli: CliContext, host: str | None, port: int | None, user: str | None,
     import ssl
 
     from ingest.channels.imap import DONE_KEYWORD, ImapMailbox, MailboxError, MailIntake, number_pattern
+    from records.smtp import is_loopback
 
     if use_ssl + starttls + plain > 1:
         raise ConfigurationError("give one of --ssl, --starttls and --plain")
     host = host or _setting(cli, "host") or "127.0.0.1"
-    configured: Security = _setting(cli, "security") or ("none" if _loopback(host) else "starttls")
+    configured: Security = _setting(cli, "security") or ("none" if is_loopback(host) else "starttls")
     security: Security = "ssl" if use_ssl else "starttls" if starttls else "none" if plain else configured
     user = user or _setting(cli, "user")
     if not user:
         raise ConfigurationError("no IMAP user: give --user (or set mail.user)")
     password = _password(cli, password_env, password_file)
-    if security == "none" and not _loopback(host):
+    if security == "none" and not is_loopback(host):
         click.echo(f"warning: the password goes to {host} unencrypted; use --ssl or --starttls", err=True)
     ca_file = ca_file or _setting(cli, "ca_file")
     timeout = timeout or _setting(cli, "timeout_seconds") or 60.0
@@ -181,14 +182,3 @@ def _password(cli: CliContext, env: str | None, file: Path | None) -> str:
     if secret is not None:
         return str(secret.get_secret_value() if hasattr(secret, "get_secret_value") else secret)
     raise ConfigurationError("no IMAP password: give --password-env VAR or --password-file FILE (or set mail.password)")
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -54,6 +54,8 @@ def seal(cli: CliContext, number: str, on: str | None, check: bool, as_json: boo
         missing = svc.missing_for_seal(number)
         echo_json({"number": number, "missing": missing}) if as_json else click.echo(
             "\n".join(f"missing: {m}" for m in missing) or f"{number} can be sealed")
+        if missing:  # a script asks "can it be sealed?": the answer is the exit code (5, as seal refusing)
+            raise click.exceptions.Exit(5)
         return
     info, plan = svc.seal(_who(cli), number, on=_day(on, "--on"))
     if as_json:

@@ -68,6 +68,10 @@ def dashboard() -> str:
     return render_template("dashboard.html", open_rows=open_rows, overdue=[r for r in rows if r.overdue],
                            clocks=clocks[:20], recent=rows[:10], monthly=_reports.dashboard_report(),
                            intake=services().intake_desk.backlog(identity()),
+                           # The caller's own due today / soon / overdue lists (records.reminders; one entry).
+                           reminders=services().reminders.mine(identity(), context=request_context()),
+                           # Years an open deadline counts days in without official 调休 data (names years only).
+                           calendar_gaps=services().calendar_years_without_data(),
                            health=services().health.check())  # cached; the degraded-mode banner
 
 
@@ -83,11 +87,9 @@ def dossiers() -> str:
 
 
 @bp.route("/dossiers/<number>")
-def dossier(number: str) -> str:
-    info = dossier_for(Action.VIEW_DOSSIER, number)
-    return render_template("dossier.html", d=info, reg=info.registration,
-                           clocks=services().records.deadlines(info), tz=zone(),
-                           retention=services().retention.show(info.archive_number))
+def dossier(number: str) -> tuple[str, int]:
+    """The dossier: registration, timeline, deadlines, documents, and the case-handling card (issue #10)."""
+    return _casework.render_dossier(dossier_for(Action.VIEW_DOSSIER, number))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -181,6 +183,9 @@ def audit() -> str:
 
 
 # The administration pages (nested blueprint ``ui.admin``, /admin) and the ``label`` filter.
-from web.ui import admin as _admin, intake as _intake, labels as _labels, reports as _reports  # noqa: E402
+from web.ui import admin as _admin, compile as _compile, intake as _intake, labels as _labels, notices as _notices, reports as _reports  # noqa: E402
+from web.ui import archive as _archive, permissions as _permissions  # noqa: E402  (ui.archive; the may() global)
+from web.ui import bags as _bags, inventory as _inventory  # noqa: E402  (ui.bags /transfer; ui.inventory /inventory)
+from web.ui import casework as _casework  # noqa: E402  (ui.casework: lifecycle steps, extension, reopen, kind)
 
 _labels.register(bp)

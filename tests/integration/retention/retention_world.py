@@ -35,7 +35,9 @@ def closed_dossier(svc: Services, word: str, *, skip: DocumentKind | None = None
     items = []
     for step, kind in MATERIALS:
         if step is not None:
-            svc.records.advance("clerk", number, step)
+            # ``skip`` leaves a material out: closing then records why (the ARC-2 override).
+            svc.records.advance("clerk", number, step, override_reason="test fixture: a material is left out"
+                                if step is DossierState.CLOSED and skip is not None else None)
         if kind is not None and kind is not skip:
             body = f"{word} {kind.value} {uuid.uuid4().hex}".encode() * 20
             items.append(svc.records.file_document(

@@ -29,7 +29,7 @@ def destroyed(services: Services, out_dir: Path) -> tuple[str, Path]:
                                    media_type="text/plain", analysis=DocumentAnalysis(outcome="ok", text=body.decode()))
     for state in (DossierState.ACCEPTED, DossierState.DECIDED, DossierState.REPLIED, DossierState.CLOSED,
                   DossierState.SEALED):
-        services.records.advance("clerk", info.archive_number, state)
+        services.records.advance("clerk", info.archive_number, state, override_reason="test fixture: no materials" if state is DossierState.CLOSED else None)
     ref = execute_disposition(
         services.retention.disposition_desk.tools, disposition_id="c-1", numbers=[info.archive_number],
         action="destroy", actor="archivist",

@@ -49,7 +49,7 @@ def sealed(svc: Services, complainant: str, docs: int) -> str:
                                   analysis=DocumentAnalysis(outcome="ok", text=body.decode()))
     for state in (DossierState.ACCEPTED, DossierState.DECIDED, DossierState.REPLIED, DossierState.CLOSED,
                   DossierState.SEALED):
-        svc.records.advance("clerk", info.archive_number, state)
+        svc.records.advance("clerk", info.archive_number, state, override_reason="test fixture: no materials" if state is DossierState.CLOSED else None)
     return info.archive_number
 
 

@@ -30,7 +30,9 @@ def test_headings_decide_the_kind(text: str, kind: DocumentKind) -> None:
 
 def test_rule_that_fired_is_named() -> None:
     """The stored rule lets a person see why a kind was chosen."""
-    assert classify("application/pdf", "不予受理通知书").rule == "heading:不予受理通知书"
+    assert classify("application/pdf", "不予受理通知书").rule == "title:不予受理通知书"
+    # Without a known title, the ordered rules over the head keep their stored names.
+    assert classify("application/pdf", "张三：\n现将不予受理通知书送达给你。").rule == "heading:不予受理通知书"
     assert classify("text/plain", "nothing").rule == "default:other"
 
 

@@ -103,7 +103,8 @@ def test_lifecycle_follows_the_allowed_steps(services: Services) -> None:
         services.records.advance("clerk", n, DossierState.DECIDED)
     for state in (DossierState.ACCEPTED, DossierState.INVESTIGATING, DossierState.DECIDED,
                   DossierState.REPLIED, DossierState.CLOSED):
-        services.records.advance("clerk", n, state, on=date(2026, 11, 3))
+        services.records.advance("clerk", n, state, on=date(2026, 11, 3),
+                                 override_reason="no materials in this test" if state is DossierState.CLOSED else None)
     info = services.records.get_dossier("clerk", n)
     assert [t.state for t in info.transitions][-1] is DossierState.CLOSED
     assert info.state_dates["accepted"] == date(2026, 11, 3)
@@ -207,7 +208,7 @@ def test_closed_dossier_takes_no_documents_and_nothing_is_left_behind(services: 
     """Filing into a closed dossier is refused and leaves no blob in the vault."""
     n = services.records.register_complaint("clerk", _reg()).archive_number
     for s in (DossierState.NOT_ACCEPTED, DossierState.CLOSED):
-        services.records.advance("clerk", n, s)
+        services.records.advance("clerk", n, s, override_reason="no materials in this test" if s is DossierState.CLOSED else None)
     with pytest.raises(DossierClosedError):
         services.records.file_document("clerk", n, _file(tmp_path, "late.pdf", b"late"), kind=DocumentKind.OTHER)
     assert [p for p in settings.vault_root.rglob("*") if p.is_file()] == []
