@@ -160,6 +160,10 @@ class DocumentRow(Base):
     kind_set_by: Mapped[str | None] = mapped_column(String(128))
     kind_set_reason: Mapped[str | None] = mapped_column(Text)
     kind_set_at: Mapped[datetime | None] = mapped_column()
+    # Withdrawn as junk (a blank scan, the wrong file): the row and number stay, the reason is kept (#11).
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
     dossier: Mapped[DossierRow] = relationship(back_populates="documents")
     objects: Mapped[list[StoredObjectRow]] = relationship(back_populates="document")
@@ -274,3 +278,17 @@ class CalendarDayRow(Base):
     name: Mapped[str | None] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(nullable=False)
     imported_by: Mapped[str] = mapped_column(String(128), nullable=False)
+
+
+class SavedSearchRow(Base):
+    """A user's named search (query text and sort), offered again on the search page (#11)."""
+
+    __tablename__ = "saved_searches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    query: Mapped[str] = mapped_column(Text, nullable=False)
+    sort: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_saved_search_owner_name"),)
+
