@@ -265,6 +265,19 @@ class IntakeQueue:
                 IntakeJobRow.id.in_(wanted), IntakeJobRow.archive_number == dossier))}
             return [_job_of(rows[j]) for j in wanted if j in rows]
 
+    def pending_for(self, dossier: str, *, limit: int = 50) -> list[IntakeJob]:
+        """Jobs of one dossier still queued or processing, oldest first (the dossier page's "In progress").
+
+        Cheap: ``archive_number`` is indexed and only unfinished rows are read. The caller has
+        already been authorised to see the dossier.
+        """
+        with self._uow.read() as s:
+            rows = s.scalars(select(IntakeJobRow).where(
+                IntakeJobRow.archive_number == dossier,
+                IntakeJobRow.state.in_([JobState.QUEUED.value, JobState.PROCESSING.value]))
+                .order_by(IntakeJobRow.created_at, IntakeJobRow.id).limit(limit))
+            return [_job_of(r) for r in rows]
+
     # ------------------------------------------------------------------ the worker side
     def process_next(self, worker: str | None = None) -> IntakeJob | None:
         """Claim the oldest runnable job and file it; None when nothing is runnable."""

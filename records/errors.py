@@ -18,7 +18,8 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   │   └── IntakeJobNotFoundError                        (ingest.jobs) answered like an unknown document
     │   ├── UserNotFoundError, GrantNotFoundError, TokenNotFoundError   (LookupError; records.access.errors)
     │   ├── HoldNotFoundError, DispositionNotFoundError       (LookupError; retention.errors)
-    │   └── ReportNotFoundError                   (retention.inventory_desk) no inventory run or report by that name
+    │   ├── ReportNotFoundError                   (retention.inventory_desk) no inventory run or report by that name
+    │   └── SavedSearchNotFoundError              (LookupError; search.saved) not one of the caller's saved searches
     ├── InvalidInputError                           a parameter or query as typed cannot be used
     │   ├── InvalidQueryError                       (ValueError; search.errors) incl. nested too deeply
     │   ├── InvalidPeriodError                      (retention.statistics) a month that is not YYYY-MM

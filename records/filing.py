@@ -319,14 +319,15 @@ class DocumentFiling:
                 yield filed
 
     def filed_document(self, actor: str, document_id: str) -> FiledDocument | None:
-        """One document as the search index needs it, text decrypted; None if it is unknown or destroyed.
+        """One document as the search index needs it, text decrypted; None if it is unknown, destroyed
+        or withdrawn (the index then removes it).
 
         The index outbox's drainer reads each change's documents afresh through this, so what it
         writes is what the catalogue holds now, however late the row is applied.
         """
         with self._uow.read() as s:
             doc = s.get(DocumentRow, document_id)
-            if doc is None or any(o.shredded_at is not None for o in doc.objects):
+            if doc is None or doc.withdrawn_at is not None or any(o.shredded_at is not None for o in doc.objects):
                 return None
             row = doc.dossier
             info = self._lookup.document_info(s, row, doc)
@@ -348,10 +349,11 @@ class DocumentFiling:
                                   .order_by(DocumentRow.item_seq, DocumentRow.version)))
 
     def live_document_ids(self, actor: str) -> Iterator[str]:
-        """Ids of every document whose objects are not destroyed (what the index should hold)."""
+        """Ids of every document not destroyed nor withdrawn (what the index should hold)."""
         with self._uow.read() as s:
             shredded = select(StoredObjectRow.document_id).where(StoredObjectRow.shredded_at.is_not(None))
-            ids = list(s.scalars(select(DocumentRow.id).where(DocumentRow.id.not_in(shredded))))
+            ids = list(s.scalars(select(DocumentRow.id).where(DocumentRow.id.not_in(shredded),
+                                                              DocumentRow.withdrawn_at.is_(None))))
         yield from ids
 
     def existing_item(self, actor: str, ref: str, sha256: str) -> str | None:
@@ -454,6 +456,39 @@ class DocumentFiling:
             info = self._lookup.document_info(s, row, doc)
         self._announcer.announce(entries)
         return info
+
+    def withdraw(self, actor: str, item: str, reason: str) -> DocumentInfo:
+        """Withdraw a junk filing (a blank scan, the wrong file): who, why and when are kept (#11).
+
+        The row, its item number and its sealed bytes stay — numbers are never reused (ARC-3-06)
+        and the act stays on record — but a withdrawn document leaves the search index (the
+        outbox re-reads it and :meth:`filed_document` answers it as removed) and no longer
+        counts as one of the dossier's materials (ARC-2, ``retention.sealing.missing_materials``).
+
+        Raises:
+            InvalidRegistrationError: no reason, or the document is withdrawn already.
+            DossierClosedError / SealedDossierError: the dossier takes no changes (sealed, void, disposed).
+        """
+        if not reason or not reason.strip():
+            raise InvalidRegistrationError("reason", "withdrawing a document needs a reason")
+        now = self._clock()
+        with self._uow.write() as s:
+            doc = self._lookup.document_row(s, item)
+            row = doc.dossier
+            if DossierState(row.state) in (DossierState.SEALED, DossierState.DISPOSED, DossierState.VOID):
+                raise (SealedDossierError(row.archive_number) if row.state == DossierState.SEALED
+                       else DossierClosedError(row.archive_number, row.state))
+            if doc.withdrawn_at is not None:
+                raise InvalidRegistrationError("item", f"item {item} is withdrawn already")
+            doc.withdrawn_at, doc.withdrawn_by, doc.withdrawn_reason = now, actor, reason.strip()[:2000]
+            # The index re-reads the document and, finding it withdrawn, drops it.
+            change = self._announcer.record(s, IndexChange.DOCUMENT_FILED, doc.id, now)
+            s.flush()
+            entries = [entry_of(change)]
+            info = self._lookup.document_info(s, row, doc)
+        self._announcer.announce(entries)
+        return info
+
 
 class _BatchConflict(Exception):
     """A batch's view of the dossier changed under it; nothing was committed."""

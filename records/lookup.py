@@ -108,6 +108,7 @@ class CatalogueLookup:
             text_chars=doc.text_chars, ocr_confidence=doc.ocr_confidence,
             review_pages=tuple(doc.review_pages or ()), kind_rule=doc.kind_rule,
             kind_set_by=doc.kind_set_by, kind_set_reason=doc.kind_set_reason,
+            withdrawn_at=doc.withdrawn_at, withdrawn_by=doc.withdrawn_by, withdrawn_reason=doc.withdrawn_reason,
         )
 
     def info(self, row: DossierRow, *, with_documents: bool = True) -> DossierInfo:

@@ -214,6 +214,10 @@ class DocumentInfo:
     kind_rule: str | None = None
     kind_set_by: str | None = None        # a person corrected the kind (reclassify) …
     kind_set_reason: str | None = None    # … and why; ``kind_rule`` is still the rule that fired
+    # Withdrawn as junk (#11): the number and bytes stay, but it counts for nothing and leaves search.
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -427,6 +427,10 @@ class RecordsService:
         """See :meth:`DocumentFiling.reclassify`."""
         return self.filing.reclassify(actor, item, kind, reason=reason)
 
+    def withdraw_document(self, actor: str, item: str, reason: str) -> DocumentInfo:
+        """See :meth:`DocumentFiling.withdraw`."""
+        return self.filing.withdraw(actor, item, reason)
+
     # ------------------------------------------------------------------ vault (records.upkeep)
     def verify_vault(self, actor: str, *, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         """See :meth:`VaultUpkeep.verify_vault`."""

@@ -69,7 +69,8 @@ def required_for(profiles: Mapping[str, tuple[Material, ...]], profile: str | No
 
 def missing_materials(info: DossierInfo, required: Sequence[Material]) -> list[str]:
     """What keeps ``info`` from being sealed, one line per missing material (empty: complete)."""
-    kinds = {d.kind.value for d in info.documents}
+    # A withdrawn document (junk, #11) is no material: it cannot make a dossier complete.
+    kinds = {d.kind.value for d in info.documents if d.withdrawn_at is None}
     steps = set(info.state_dates)
     accepted = S.ACCEPTED in steps
     missing: list[str] = []

@@ -40,6 +40,10 @@ class IndexEntry:
     ``text`` is the extracted text (from the vault). ``received_on``/``closed_on`` are the
     dossier's calendar dates in the archive's time zone (the facet ``year`` and the
     ``received:``/``closed:`` filters use them).
+
+    ``title`` is what ranks as the title (the dossier's matter, weighted like a title since the
+    first release); ``heading`` is what a hit is *shown* as: the document's own title (e-mail
+    subject or file name), so a page of hits from one dossier does not repeat one matter (#11).
     """
 
     document_id: str
@@ -59,6 +63,12 @@ class IndexEntry:
     department: str | None = None
     closed_on: date | None = None
     language: str | None = None
+    heading: str = ""
+
+    @property
+    def has_text(self) -> bool:
+        """Whether anything was extracted; empty, unsupported and encrypted items rank last (#11)."""
+        return bool(self.text.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +123,12 @@ class Snippet:
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
-    """One visible document in a result page."""
+    """One visible document in a result page.
+
+    ``title`` is the document's own (e-mail subject or file name); ``matter`` is its dossier's,
+    for the dossier heading the page groups hits under. ``has_text`` is False for an item with
+    no extracted text (empty, unsupported, encrypted): it ranks last and shows no snippet.
+    """
 
     document_id: str
     dossier_id: str
@@ -125,6 +140,8 @@ class SearchHit:
     received_on: date
     score: float
     snippet: Snippet
+    matter: str = ""
+    has_text: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,10 @@ Syntax, loosely after Lucene's classic parser::
     received:2026-01-01..2026-03-31   received>=2026-01-01   closed<2026-02   (> < >= <=)
 
 Field names are lower-case ASCII; an unknown name is an error rather than a silent word, so a
-typo in ``recieved:`` is reported. Anything after a colon that is not a field name (``10:30``,
+typo in ``recieved:`` is reported. The Chinese names in :data:`FIELD_ALIASES` (``被投诉人:``,
+``类别:``, ``收件日期:`` …, with ``:`` or a full-width ``：``) mean the same fields, and kind,
+channel and state also take their Chinese labels (``类型:答复函``, :data:`VALUE_ALIASES`); any
+other Chinese text before a colon stays an ordinary word, as before (#11 item 4). Anything after a colon that is not a field name (``10:30``,
 ``http://x``) is an ordinary word. Errors are :class:`InvalidQueryError` with a position.
 
 Parentheses and NOT / ``-`` nest at most :data:`MAX_DEPTH` levels. The parser (and the planner
@@ -126,7 +129,51 @@ MAX_DEPTH = 32
 
 _QUOTES = {'"': '"', "\u201c": "\u201d"}     # "…" and “…”
 _OPERATORS = {"AND", "OR", "NOT"}
-_FIELD = re.compile(r"([a-z_]+)(:|>=|<=|>|<)")
+_FIELD = re.compile(r"([a-z_]+|[\u4e00-\u9fff]+)(:|：|>=|<=|>|<)")
+
+# The field names an archivist writes in Chinese (#11 item 4), beside the English ones. An
+# unknown Chinese name before a colon stays an ordinary word, as every CJK text did before.
+FIELD_ALIASES: dict[str, FilterField] = {
+    "卷号": FilterField.NUMBER, "档号": FilterField.NUMBER, "编号": FilterField.NUMBER, "件号": FilterField.NUMBER,
+    "类型": FilterField.KIND, "文件类型": FilterField.KIND,
+    "渠道": FilterField.CHANNEL, "来源": FilterField.CHANNEL,
+    "状态": FilterField.STATE,
+    "类别": FilterField.CATEGORY, "分类": FilterField.CATEGORY,
+    "部门": FilterField.DEPARTMENT, "承办部门": FilterField.DEPARTMENT,
+    "被投诉人": FilterField.RESPONDENT,
+    "投诉人": FilterField.COMPLAINANT,
+    "收件日期": FilterField.RECEIVED, "收到日期": FilterField.RECEIVED, "日期": FilterField.RECEIVED,
+    "办结日期": FilterField.CLOSED, "结案日期": FilterField.CLOSED,
+}
+
+# Chinese values of the enumerated fields, e.g. 类型:答复函 = kind:reply_letter: the zh-CN labels the
+# pages show (web/translations) and the contents page's names (records.compile.KIND_ZH). Kept here,
+# not read from the catalogue, so the query language stays pure and the same in CLI and web.
+VALUE_ALIASES: dict[FilterField, dict[str, str]] = {
+    FilterField.KIND: {
+        "投诉信": "complaint_letter", "传真": "fax", "电子邮件": "email", "邮件": "email",
+        "口头投诉记录": "oral_complaint_record", "授权委托书": "power_of_attorney", "受理通知书": "acceptance_notice",
+        "不予受理通知书": "non_acceptance_notice", "调查笔录": "investigation_minutes", "证据": "evidence",
+        "证据材料": "evidence", "处理决定": "decision", "答复函": "reply_letter", "答复书": "reply_letter",
+        "延期通知书": "extension_notice", "回访记录": "follow_up_record", "其他": "other",
+    },
+    FilterField.CHANNEL: {
+        "信函": "letter", "传真": "fax", "电子邮件": "email", "邮件": "email", "当面口头": "oral", "电话": "phone",
+        "网上": "online", "在线咨询": "chat", "意见簿": "comment_book", "来访": "visit", "媒体": "media",
+        "转办": "referral", "工单": "ticket", "内部": "internal", "其他": "other",
+    },
+    FilterField.STATE: {
+        "已登记": "registered", "已受理": "accepted", "不予受理": "not_accepted", "调查中": "investigating",
+        "已作出决定": "decided", "已答复": "replied", "已办结": "closed", "已归档封存": "sealed", "已封存": "sealed",
+        "已处置": "disposed", "已撤销": "void",
+    },
+}
+
+
+def _field_name(name: str) -> FilterField | None:
+    if name in FilterField.__members__.values():
+        return FilterField(name)
+    return FIELD_ALIASES.get(name)
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
@@ -191,10 +238,13 @@ class _Lexer:
     def word(self) -> _Tok:
         start = self.i
         m = _FIELD.match(self.text, start)
-        if m and m.group(1) in FilterField.__members__.values():
+        named = _field_name(m.group(1)) if m else None
+        if m and named is not None:
             self.i = m.end()
-            return _Tok("field", start, node=self.field_value(FilterField(m.group(1)), m.group(2), start))
-        if m and m.group(2) == ":" and m.end() < len(self.text) and self.text[m.end()] not in " \t\n/":
+            op = ":" if m.group(2) == "：" else m.group(2)   # a full-width colon, as Chinese input types it
+            return _Tok("field", start, node=self.field_value(named, op, start))
+        if m and m.group(1).isascii() and m.group(2) == ":" and m.end() < len(self.text) \
+                and self.text[m.end()] not in " \t\n/":
             known = ", ".join(f.value for f in FilterField)
             raise self.error(f"unknown field {m.group(1)!r}; known fields: {known}", start)
         while self.i < len(self.text) and not self.text[self.i].isspace() and self.text[self.i] not in '()"\u201c':
@@ -225,7 +275,7 @@ class _Lexer:
             raise self.error(f"{field.value}: needs a value", value_at)
         allowed = _ENUMS.get(field)
         if allowed is not None:
-            value = value.lower()
+            value = VALUE_ALIASES.get(field, {}).get(value, value).lower()
             if value not in allowed:
                 raise self.error(f"unknown {field.value} {value!r}; one of: {', '.join(sorted(allowed))}", value_at)
         return FieldMatch(field, value, start)
@@ -403,3 +453,42 @@ def escape(text: str) -> str:
         if word:
             words.append(word)
     return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveFilter:
+    """A top-level ``field:value`` clause as typed, with where it stands (the search page's chips, #11)."""
+
+    field: FilterField
+    text: str
+    start: int
+    end: int
+
+    def removed_from(self, query: str) -> str:
+        """The query without this clause (spaces tidied)."""
+        return " ".join((query[:self.start] + " " + query[self.end:]).split())
+
+
+def active_filters(text: str) -> list[ActiveFilter]:
+    """The filters that constrain the whole query (not inside parentheses, OR or NOT); [] if it does not parse."""
+    lexer = _Lexer(text)
+    try:
+        tokens = lexer.tokens()
+        parse(text)
+    except InvalidQueryError:
+        return []
+    out: list[ActiveFilter] = []
+    depth = 0
+    for i, tok in enumerate(tokens):
+        depth += tok.kind == "("
+        depth -= tok.kind == ")"
+        before = tokens[i - 1].kind if i else ""
+        after = tokens[i + 1].kind if i + 1 < len(tokens) else ""
+        if tok.kind != "field" or depth or before in ("NOT", "-", "OR") or after == "OR":
+            continue
+        end = tokens[i + 1].position if i + 1 < len(tokens) else len(text)
+        raw = text[tok.position:end].rstrip()
+        node = tok.node
+        assert isinstance(node, (FieldMatch, DateRange))
+        out.append(ActiveFilter(node.field, raw, tok.position, tok.position + len(raw)))
+    return out

@@ -120,4 +120,22 @@ class SearchService:
             received_on=reg.received_at.astimezone(self._tz).date(), filed_at=doc.filed_at,
             category=reg.category, respondent=reg.respondent, complainant=reg.complainant,
             department=reg.department, closed_on=filed.closed_on, language=doc.languages[0] if doc.languages else None,
+            heading=document_heading(doc.filename, filed.text, doc.media_type),
         )
+
+
+_MAIL_TYPES = ("message/rfc822", "application/mbox", "application/vnd.ms-outlook")
+
+
+def document_heading(filename: str, text: str, media_type: str = "") -> str:
+    """What a hit is titled by: an e-mail's subject, else the file name (#11 item 4).
+
+    The e-mail extractor starts the text with a header block (``From: …``, ``Subject: …``, a
+    blank line), so the subject is read from there rather than from the vault's metadata; a
+    text file that merely begins with such a line keeps its file name.
+    """
+    if media_type in _MAIL_TYPES and text.startswith(("From:", "To:", "Cc:", "Date:", "Subject:")):
+        for line in text.split("\n\n", 1)[0].splitlines():
+            if line.startswith("Subject:") and line[8:].strip():
+                return line[8:].strip()[:200]
+    return filename

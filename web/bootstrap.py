@@ -43,6 +43,7 @@ from retention.base import RetentionDecisions, ScheduleFacts
 from retention.dispositions import DisposalTools, DispositionDesk
 from retention.holds import HoldDesk
 from retention.report_desk import ReportDesk
+from search.saved import SavedSearches
 from retention.sealing import materials_from_settings, missing_materials, required_for
 from retention.service import RetentionService
 from search.analysis import normalize_keyword
@@ -97,6 +98,7 @@ class Services:
     reminders: DeadlineReminders  # due today / soon / overdue per person: dashboard, e-mail digest, `dossier remind`
     compiler: DossierCompiler     # the contents 卷内目录 and the whole dossier as one paginated PDF (ARC-1-02, ACS-12)
     reports: ReportDesk           # statistics and the register (STA): who may see them, and export them
+    saved_searches: SavedSearches # each user's named searches (the search page)
     clock: Clock = system_clock   # the archive's "now": every door asks this, never the wall clock
     # ``ingest``, ``intake`` and ``inventory`` (properties below) are built on first use, once per
     # bundle, so a read (`dossier show`, a page) never imports the ingest pipeline (parsers, OCR,
@@ -344,7 +346,8 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
                     reminders=DeadlineReminders(uow, records, access, settings.reminders, tz=tz, clock=clock,
                                                 fold=normalize_keyword),
                     compiler=DossierCompiler(gate, records, tz=tz, clock=clock),
-                    reports=ReportDesk(access, records, tz=tz, clock=clock))
+                    reports=ReportDesk(access, records, tz=tz, clock=clock),
+                    saved_searches=SavedSearches(uow, clock=clock))
 
 
 def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: ZoneInfo, clock: Clock,

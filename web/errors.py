@@ -15,6 +15,10 @@ and a translated sentence naming that back end (:func:`_unavailable_message`), n
 exception's text: it names endpoints, and an endpoint URL may carry a password. A database
 driver's connection error is such an outage too (``records.db.catalogue_unavailable``).
 
+A page (not the API) never shows an exception's text (issue #11): it shows a translated heading
+and sentence for its status (:func:`_page_texts`) and, where safe, a translated detail built from
+the error's attributes (:func:`_page_detail`: the action a role lacks, a form field's problem).
+
 Anything else a view raises is a bug or a failure nobody foresaw: it is logged with its
 traceback and answered with a plain, translated 500 (page or JSON) that shows neither the
 traceback nor the exception's text, which may name paths, SQL or settings.
@@ -145,12 +149,66 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _render(status: int, code: str, message: str) -> Response:
+def _page_texts(status: int) -> tuple[str, str]:
+    """An error page's heading and sentence for ``status``, in the caller's language (issue #11 item 1).
+
+    A page never shows the exception's own text, which is written for developers and the CLI
+    ("department: … give --department", "市司法局监管 may not manage_users …") and is English.
+    The API keeps that text: it is for developers (``{"error": {"code", "message"}}``).
+    """
+    texts = {
+        400: (_("The request could not be read"),
+              _("Something in the request could not be read; check what you typed and try again.")),
+        403: (_("Not allowed"), _("Your role does not allow this. If you need it, ask the archive's administrator.")),
+        404: (_("Not found"), _("There is no such page or record, or it is not open to you.")),
+        405: (_("Not allowed"), _("This page cannot be used this way.")),
+        409: (_("Not possible now"), _("This cannot be done in the dossier's current state.")),
+        413: (_("Too large"), _("What was sent is too large.")),
+        422: (_("Cannot be accepted"), _("What was sent cannot be accepted; check it and try again.")),
+        429: (_("Too many attempts"), _("Too many attempts; wait a few minutes and try again.")),
+        500: (_("Internal error"), _("Something went wrong on the archive's side. It has been logged; try again later.")),
+        503: (_("Temporarily unavailable"), _("A service the archive needs is temporarily unavailable; try again later.")),
+    }
+    if status in texts:
+        return texts[status]
+    return (_("Internal error"), texts[500][1]) if status >= 500 else (_("Error"), _("The request could not be completed."))
+
+
+def _page_detail(exc: BaseException | None, status: int) -> str | None:
+    """A translated detail where it is safe and useful: what the role lacks, which field, how long to wait.
+
+    Built from the error's attributes (an action, a field), never from its text — except a 400's
+    description of unreadable input (a search query nested too deep) on an English page, where
+    the developer's wording is the user's language and names only what they typed.
+    """
+    from flask_babel import get_locale  # noqa: PLC0415 - request-time only
+    from web.ui.form_errors import grant_error, registration_error  # noqa: PLC0415 - web.ui imports this module's app
+    from web.ui.labels import label  # noqa: PLC0415
+
+    if isinstance(exc, ThrottledError):
+        return _("Too many failed sign-ins; try again in %(minutes)s minutes.", minutes=exc.minutes)
+    if isinstance(exc, AccessDeniedError) and status == 403:
+        who = g.get("identity")
+        role = _(who.role.value) if who is not None and who.role is not None else ""
+        return _("The role %(role)s does not include: %(action)s.", role=role, action=label(exc.action))
+    if isinstance(exc, DossierError) and status == 422:
+        problem = registration_error(exc) or grant_error(exc)
+        return problem.message if problem is not None else None
+    if isinstance(exc, InvalidInputError) and status == 400 and str(get_locale()) == "en":
+        return str(exc)
+    return None
+
+
+def _render(status: int, code: str, message: str, exc: BaseException | None = None,
+            sentence: str | None = None) -> Response:
+    """JSON for the API (``message`` as is); a translated page otherwise (``sentence``: an already translated one)."""
     if _wants_json():
         resp = jsonify(error={"code": code, "message": message})
     else:
         back = request.referrer or ""  # a link, not javascript: the pages' CSP runs no inline script
-        resp = make_response(render_template("error.html", status=status, code=code, message=message,
+        title, default = _page_texts(status)
+        resp = make_response(render_template("error.html", status=status, code=code, title=title,
+                                             message=sentence or default, detail=_page_detail(exc, status),
                                              back=back if back.startswith(request.host_url) else None))
     resp.status_code = status
     if status == 503:
@@ -170,7 +228,10 @@ def register_error_handlers(app: Flask) -> None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if info.status >= 500:
             app.logger.exception("request failed: %s", masked_urls(str(exc)))
-        return _render(info.status, info.code, _message(exc, info))
+        # A page says which back end is down (already translated); otherwise its status's sentence.
+        down = isinstance(exc, UnavailableError) and not isinstance(exc, AuditChainBrokenError)
+        return _render(info.status, info.code, _message(exc, info), exc,
+                       sentence=_unavailable_message(exc) if down else None)  # type: ignore[arg-type]
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -184,10 +245,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> object:
-        return _render(400, "csrf_failed", _("The form expired or was not sent from this site; reload and try again."))
+        expired = _("The form expired or was not sent from this site; reload and try again.")
+        return _render(400, "csrf_failed", expired, sentence=expired)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> object:
+        """Werkzeug's own errors (an unknown URL, a wrong method): its English text for the API only."""
         code = (exc.name or "error").lower().replace(" ", "_")
         return _render(exc.code or 500, code, exc.description or exc.name)
 

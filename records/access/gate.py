@@ -240,6 +240,14 @@ class Gate:
                        {**(details or {}), "kind": str(kind), "reason": reason.strip()})
         return self._records.reclassify(who.name, item, kind, reason=reason)
 
+    def withdraw_document(self, who: Identity, item: str, reason: str, *, context: RequestContext = _NO_CONTEXT,
+                          details: Mapping[str, str] | None = None) -> DocumentInfo:
+        """Withdraw junk filing ``item`` with a reason (FILE_DOCUMENT on its dossier: who may file may undo
+        a bad filing); refused in sealed, void and disposed dossiers (ARC-1-05). One log entry."""
+        self._retrieve(who, Action.FILE_DOCUMENT, self._document_load(who, item), item, context,
+                       {**(details or {}), "withdraw": "1", "reason": reason.strip()[:200]})
+        return self._records.withdraw_document(who.name, item, reason)
+
     def extend(self, who: Identity, number: str, *, days: int, reason: str, approved_by: str,
                context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> DossierInfo:
         """Extend the conclusion deadline (TL-03), with the approver and the reason (ADVANCE)."""

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 import logging
 import os
 import secrets
@@ -63,7 +64,8 @@ from records.access.tables import GENESIS_HASH, AccessLogHeadRow, AccessLogRow, 
 from records.db import sync_wal
 from records.clock import system_clock
 
-__all__ = ["AccessEvent", "AccessLog", "Checkpoint", "LogEntry", "Outcome", "VerifyResult", "ensure_signing_key"]
+__all__ = ["AccessEvent", "AccessLog", "Checkpoint", "LogEntry", "LogFilter", "LogPage", "Outcome", "VerifyResult",
+           "ensure_signing_key"]
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,65 @@ def _load_private(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise AuditKeyError(str(path), "not an Ed25519 key")
     return key
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which access-log entries to read (every field optional; all given ones must hold).
+
+    ``actor_id`` is exact (a regulator's own entries, ACC-NO: it narrows, never widens, whatever
+    else is asked); ``actor_like`` matches part of the recorded name, ignoring case, so an auditor
+    can type "han" for "handler_b"; ``ref_prefix`` matches the start of the object's reference,
+    so a dossier number also finds the entries of its documents. Times are UTC-aware,
+    ``since`` inclusive and ``until`` exclusive.
+    """
+
+    actor_id: str | None = None
+    actor_like: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    ref_prefix: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, q: Any) -> Any:
+        """``q`` (a select over the log table) narrowed to the entries this filter selects."""
+        c = _LOG.c
+        if self.actor_id is not None:
+            q = q.where(c.actor_id == self.actor_id)
+        if self.actor_like:
+            q = q.where(func.lower(c.actor).contains(self.actor_like.lower(), autoescape=True))
+        if self.action:
+            q = q.where(c.action == self.action)
+        if self.outcome:
+            q = q.where(c.outcome == self.outcome)
+        if self.ref_prefix:
+            q = q.where(c.object_ref.startswith(self.ref_prefix, autoescape=True))
+        if self.since is not None:
+            q = q.where(c.at >= self.since)
+        if self.until is not None:
+            q = q.where(c.at < self.until)
+        return q
+
+    def details(self) -> dict[str, str]:
+        """The filter as an access-log entry's details: what the reader asked for is on record too."""
+        values = {"user": self.actor_like, "action": self.action, "outcome": self.outcome, "ref": self.ref_prefix,
+                  "since": _iso(self.since) if self.since else None, "until": _iso(self.until) if self.until else None}
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of filtered entries, newest first, and how many entries the filter selects in all."""
+
+    entries: list[LogEntry]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
 
 
 def _event_of(row: Any) -> AccessEvent:
@@ -352,6 +413,23 @@ class AccessLog:
         if limit is not None:
             q = q.limit(limit)
         return [LogEntry(r.seq, _event_of(r), r.prev_hash, r.entry_hash) for r in session.execute(q)]
+
+    def matching(self, session: Session, where: LogFilter, *, offset: int = 0, limit: int | None = None,
+                 newest_first: bool = False) -> list[LogEntry]:
+        """The entries ``where`` selects, by seq (newest first if asked), ``limit`` of them from ``offset``.
+
+        The filtering runs in the database (the log outgrows memory); the chain is not checked
+        here — that is :meth:`verify`'s job, over every entry.
+        """
+        q = where.apply(select(AccessLogRow.__table__))
+        q = q.order_by(AccessLogRow.seq.desc() if newest_first else AccessLogRow.seq).offset(max(offset, 0))
+        if limit is not None:
+            q = q.limit(limit)
+        return [LogEntry(r.seq, _event_of(r), r.prev_hash, r.entry_hash) for r in session.execute(q)]
+
+    def count(self, session: Session, where: LogFilter) -> int:
+        """How many entries ``where`` selects (for paging)."""
+        return int(session.scalar(where.apply(select(func.count()).select_from(AccessLogRow.__table__))) or 0)
 
     def _file_checkpoints(self) -> list[tuple[Checkpoint | None, str]]:
         """The file's checkpoints, each with its line label; an unreadable line comes as (None, label)."""

@@ -29,8 +29,9 @@ from records.access.identity import (
     Action, Decision, DossierTarget, Grant, GrantFilter, Identity, IssuedToken, RequestContext, Role, Rule, TokenInfo,
     UserInfo, account_name,
 )
-from records.access.log import AccessEvent, AccessLog, Checkpoint, LogEntry, Outcome, VerifyResult
+from records.access.log import AccessEvent, AccessLog, Checkpoint, LogEntry, LogFilter, LogPage, Outcome, VerifyResult
 from records.access.model import AccessScope
+from records.access.passwords import check_password_policy
 from records.access.policy import decide, decide_own_account, fold_keyword, scope_for
 from records.access.tables import (
     GrantRow, TokenRow, UserRow, current_identity, dossier_row, grant_of, grant_row, identity_of, token_count, token_digest,
@@ -46,7 +47,6 @@ T = TypeVar("T")
 U = TypeVar("U")
 _NO_CONTEXT = RequestContext()
 _TOKEN_PREFIX = "dos_"
-_MIN_PASSWORD = 8
 # What a log entry names when the action has no dossier: the kind of object acted on.
 _OBJECT_TYPES: Mapping[Action, str] = {
     Action.LIST_DOSSIERS: "catalogue", Action.SEARCH: "catalogue", Action.MANAGE_USERS: "user", Action.SIGN_IN: "user",
@@ -224,14 +224,15 @@ class AccessService:
         Raises:
             AccessDeniedError: ``actor`` may not manage users (logged).
             UserExistsError: the name is taken.
-            InvalidUserError: a field is malformed or the password shorter than 8 characters.
+            InvalidUserError: a field is malformed, or the password breaks the policy
+                (records.access.passwords; ``None`` makes an account only API tokens open).
         """
         name = account_name(name)
         depts = sorted({d.strip() for d in departments if d.strip()})
         if role is Role.HANDLER and not depts:
             raise InvalidUserError("department", "a handler acts for a department; give --department")
-        if password is not None and len(password) < _MIN_PASSWORD:
-            raise InvalidUserError("password", f"at least {_MIN_PASSWORD} characters")
+        if password is not None:  # None: an API-token-only account, which no password opens
+            check_password_policy(password, name=name)
         hashed = self._hasher.hash(password) if password is not None else None
 
         def work(s: Session, who: Identity) -> UserInfo:
@@ -283,11 +284,10 @@ class AccessService:
 
         Raises:
             AccessDeniedError: ``actor`` is neither an administrator nor the account (logged).
-            InvalidUserError: the password is shorter than 8 characters.
+            InvalidUserError: the password breaks the policy (records.access.passwords).
             UserNotFoundError: no such account.
         """
-        if len(password) < _MIN_PASSWORD:
-            raise InvalidUserError("password", f"at least {_MIN_PASSWORD} characters")
+        check_password_policy(password, name=name)
         hashed = self._hasher.hash(password)
         with self._uow.write() as s:
             fresh = current_identity(s, actor)
@@ -303,6 +303,43 @@ class AccessService:
         if not decision.allowed:
             raise self.error_for(fresh, Action.MANAGE_USERS, name, decision)
         return info
+
+    def change_own_password(self, actor: Identity, current: str, new: str, *,
+                            context: RequestContext = _NO_CONTEXT) -> int:
+        """A person replaces their own password, proving the current one first; returns the new session generation.
+
+        The current password is asked for so that a browser left signed in is not enough to take
+        the account over. Every session of the account ends (as with :meth:`set_password`); the
+        caller may keep the browser that made the change signed in with the returned generation.
+        One access-log entry: MANAGE_USERS ``change_password``, allowed (rule own_account) or
+        refused (wrong current password, or a caller without an account of its own).
+
+        Raises:
+            InvalidUserError: field ``current_password`` (wrong; logged as refused) or
+                ``password`` (the new one breaks the policy; nothing logged, nothing checked).
+            AccessDeniedError: the caller is not a signed-in, active account (logged).
+        """
+        check_password_policy(new, name=actor.name)
+        hashed = self._hasher.hash(new)
+        details = {"change": "change_password"}
+        with self._uow.write() as s:
+            fresh = current_identity(s, actor)
+            row = s.get(UserRow, fresh.user_id) if fresh.user_id is not None else None
+            decision = decide_own_account(fresh, row.id if row is not None else "", now=self._clock())
+            wrong = decision.allowed and (row is None or row.password_hash is None
+                                          or not _verify(self._hasher, row.password_hash, current))
+            if wrong:
+                decision = Decision(False, "the current password is wrong", rule=Rule.CREDENTIALS)
+            self._append(s, fresh, Action.MANAGE_USERS, decision, context, "user", fresh.name, details)
+            if decision.allowed and row is not None:
+                row.password_hash = hashed
+                row.session_generation += 1
+                generation = row.session_generation
+        if wrong:
+            raise InvalidUserError("current_password", "the current password is wrong")
+        if not decision.allowed:
+            raise self.error_for(fresh, Action.MANAGE_USERS, fresh.name, decision)
+        return generation
 
     def list_users(self, actor: Identity, *, context: RequestContext = _NO_CONTEXT) -> list[UserInfo]:
         def work(s: Session, _who: Identity) -> list[UserInfo]:
@@ -629,6 +666,34 @@ class AccessService:
                          context: RequestContext = _NO_CONTEXT) -> list[LogEntry]:
         """The log between two times, for an auditor to take away (logged as an export)."""
         return self.read_audit_log(actor, since=since, until=until, context=context, export=True)
+
+    def search_audit_log(self, actor: Identity, where: LogFilter, *, page: int = 1, page_size: int = 100,
+                         export: str | None = None, context: RequestContext = _NO_CONTEXT) -> LogPage:
+        """Filtered access-log entries, newest first: one page of them, or all (``export="csv"``).
+
+        One READ_AUDIT_LOG entry per call, decided by the policy (ACC-NO), holding the filter in
+        its details (and ``export`` when the entries leave as a file). Auditors may filter over
+        everyone; a regulator (Reach.OWN_ENTRIES) always gets its own entries only: its
+        ``actor_id`` is forced, so a user filter for someone else finds nothing rather than
+        widening what it sees. The filtering runs in SQL; the chain itself is not touched.
+        """
+        page, page_size = max(page, 1), max(page_size, 1)
+        details = {**where.details(), **({"export": export} if export else {"page": str(page)})}
+        with self._uow.write(log_only=True) as s:
+            decision, fresh = self._authorize_in(s, actor, Action.READ_AUDIT_LOG, None, context, None,
+                                                 where.actor_like, details)
+            if decision.allowed:
+                if decision.rule is Rule.OWN_ENTRIES:
+                    where = replace(where, actor_id=fresh.user_id or "\0")  # no id: nothing is its own
+                total = self._log.count(s, where)
+                if export:
+                    entries = self._log.matching(s, where, newest_first=True)
+                else:
+                    entries = self._log.matching(s, where, offset=(page - 1) * page_size, limit=page_size,
+                                                 newest_first=True)
+        if not decision.allowed:
+            raise self.error_for(fresh, Action.READ_AUDIT_LOG, where.actor_like, decision)
+        return LogPage(entries, total, page, page_size)
 
     def verify_access_log(self, actor: Identity, *, context: RequestContext = _NO_CONTEXT) -> VerifyResult:
         """Check the whole chain, the head and every signed checkpoint (``dossier audit verify``)."""

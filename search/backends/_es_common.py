@@ -39,6 +39,11 @@ MAX_RESULT_WINDOW = 10_000
 FACET_SIZE = 200
 
 _KEYWORD = {"type": "keyword"}
+# Fields added to the mapping after the first release; the backend adds them to an older live
+# index on first use (a mapping may grow). ``has_text``: nothing extracted ranks last (#11).
+ADDED_FIELDS: dict[str, Any] = {"has_text": {"type": "boolean"}}
+# Sorting on has_text first: a document indexed before the field existed counts as having text.
+_TEXT_FIRST = {"has_text": {"order": "desc", "missing": "_first"}}
 _TEXT = {"type": "text", "analyzer": "dossier_index", "search_analyzer": "dossier_search"}
 
 
@@ -75,6 +80,7 @@ def index_body(*, shards: int = 1, replicas: int = 0, bulk_load: bool = False) -
         "closed_on": {"type": "date", "format": "strict_date"},
         "filed_at": {"type": "date"},
         "year": _KEYWORD,
+        **ADDED_FIELDS,
         "display": {"type": "object", "enabled": False},   # original title and text, never indexed
     })
     return {
@@ -105,7 +111,7 @@ def document(e: IndexEntry) -> dict[str, Any]:
         f"title_{group}": normalize(e.title), f"body_{group}": normalize(e.text), "extra_norm": normalize(extra),
         "received_on": e.received_on.isoformat(), "closed_on": e.closed_on.isoformat() if e.closed_on else None,
         "filed_at": e.filed_at.isoformat(), "year": str(e.received_on.year),
-        "display": {"title": e.title, "text": e.text},
+        "display": {"title": e.title, "text": e.text, "heading": e.heading}, "has_text": e.has_text,
     }
 
 
@@ -199,7 +205,10 @@ def search_body(plan: Plan, query: SearchQuery, scope: AccessScope) -> dict[str,
     if query.sort is SortOrder.DATE_ASC:
         sort: list[Any] = [{"received_on": "asc"}, {"filed_at": "asc"}, {"document_id": "asc"}]
     elif ranked:
-        sort = ["_score", {"received_on": "desc"}, {"document_id": "asc"}]
+        # BM25 favours a short field: items without text would lead on their matter alone (#11).
+        sort = [_TEXT_FIRST, "_score", {"received_on": "desc"}, {"document_id": "asc"}]
+    elif query.sort is SortOrder.RELEVANCE:   # no words: newest first, items with text before the rest
+        sort = [_TEXT_FIRST, {"received_on": "desc"}, {"filed_at": "desc"}, {"document_id": "asc"}]
     else:
         sort = [{"received_on": "desc"}, {"filed_at": "desc"}, {"document_id": "asc"}]
     body: dict[str, Any] = {

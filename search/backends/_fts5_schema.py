@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS docs (
     received_on TEXT NOT NULL,
     closed_on TEXT,
     filed_at TEXT NOT NULL,
-    facet_key INTEGER NOT NULL REFERENCES facet_keys (id)
+    facet_key INTEGER NOT NULL REFERENCES facet_keys (id),
+    has_text INTEGER NOT NULL DEFAULT 1   -- 0: nothing extracted; ranks after every item with text (#11)
 );
 -- Sealed title/text live apart, so the rows every search joins stay small and cached.
 CREATE TABLE IF NOT EXISTS sealed (rowid INTEGER PRIMARY KEY, fields BLOB NOT NULL);
@@ -52,6 +53,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 """
 
 FACET_COLUMNS = ("kind", "category", "channel", "year", "state")
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Columns added after a generation was built (``CREATE TABLE IF NOT EXISTS`` keeps the old one).
+
+    ``has_text`` (#11): an old generation reads every row as having text until `reindex`; ranking
+    stays as before for it, so nothing needs rebuilding at once.
+    """
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
+    if "has_text" not in columns:
+        conn.execute("ALTER TABLE docs ADD COLUMN has_text INTEGER NOT NULL DEFAULT 1")
 
 
 def fts_columns(title: str, text: str, extra: str) -> tuple[str, str, str, str]:

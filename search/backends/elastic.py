@@ -22,7 +22,9 @@ from typing import Any, ClassVar, Literal
 
 from records.access.model import AccessScope
 from search.analysis import ANALYSER_VERSION
-from search.backends._es_common import MAX_RESULT_WINDOW, document, facets_of, index_body, search_body
+from search.backends._es_common import (
+    ADDED_FIELDS, MAX_RESULT_WINDOW, document, facets_of, index_body, search_body,
+)
 from search.errors import IndexOutdatedError, InvalidQueryError, SearchUnavailableError
 from search.highlight import make_snippet
 from search.interfaces import ProgressCallback, SearchIndex
@@ -75,6 +77,13 @@ class _ServerIndex:
         found = str(mapping[indices[0]]["mappings"].get("_meta", {}).get("analyser_version", "none"))
         if found != ANALYSER_VERSION:
             raise IndexOutdatedError(self.name, found, ANALYSER_VERSION)
+        # Fields added to the mapping since an index was created (``has_text``, #11): adding a
+        # field is allowed on a live index, and documents written before it sort as having text.
+        missing = {name: spec for name, spec in ADDED_FIELDS.items()
+                   if name not in mapping[indices[0]]["mappings"].get("properties", {})}
+        if missing:
+            for index in indices:
+                self._call("indices.put_mapping", index=index, body={"properties": missing})
         self._checked = True
 
     def _new_concrete(self, *, bulk_load: bool) -> str:
@@ -188,9 +197,10 @@ def _hit(raw: dict[str, Any], leaves: Sequence[Any]) -> SearchHit:
     display = src.get("display") or {}
     return SearchHit(
         document_id=src["document_id"], dossier_id=src["dossier_id"], archive_number=src["archive_number"],
-        item_number=src["item_number"], title=display.get("title", ""), kind=src["kind"], state=src["state"],
-        received_on=date.fromisoformat(src["received_on"]), score=round(float(raw.get("_score") or 0.0), 4),
-        snippet=make_snippet(display.get("text", ""), leaves),
+        item_number=src["item_number"], title=display.get("heading") or display.get("title", ""), kind=src["kind"],
+        state=src["state"], received_on=date.fromisoformat(src["received_on"]),
+        score=round(float(raw.get("_score") or 0.0), 4), snippet=make_snippet(display.get("text", ""), leaves),
+        matter=display.get("title", ""), has_text=bool(display.get("text", "").strip()),
     )
 
 

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, ClassVar
 from records.access.model import AccessScope
 from records.durable import write_atomic
 from search.analysis import ANALYSER_VERSION, normalize_keyword
-from search.backends._fts5_schema import SCHEMA, FacetKeys, fts_columns
+from search.backends._fts5_schema import SCHEMA, FacetKeys, add_missing_columns, fts_columns
 from search.backends._sealing import Sealer
 from search.errors import IndexOutdatedError, SearchUnavailableError
 from search.interfaces import ProgressCallback, SearchIndex
@@ -91,6 +91,7 @@ class Fts5SearchIndex:
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute("PRAGMA mmap_size=1073741824")
         conn.executescript(SCHEMA)
+        add_missing_columns(conn)
         return conn
 
     def _connection(self) -> sqlite3.Connection:
@@ -170,7 +171,7 @@ class Fts5SearchIndex:
         cur = conn.execute(
             "INSERT INTO docs (document_id, dossier_id, archive_number, item_number, archive_key, item_key,"
             " kind, channel, state, category_key, department_key, respondent_mac, complainant_mac,"
-            " received_on, closed_on, filed_at, facet_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " received_on, closed_on, filed_at, facet_key, has_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.document_id, e.dossier_id, e.archive_number, e.item_number, normalize_keyword(e.archive_number),
              normalize_keyword(e.item_number), e.kind, e.channel, e.state,
              normalize_keyword(e.category) if e.category else None,
@@ -178,9 +179,11 @@ class Fts5SearchIndex:
              mac(normalize_keyword(e.respondent)) if e.respondent else None,
              mac(normalize_keyword(e.complainant)) if e.complainant else None,
              e.received_on.isoformat(), e.closed_on.isoformat() if e.closed_on else None,
-             e.filed_at.isoformat(), facet_key),
+             e.filed_at.isoformat(), facet_key, int(e.has_text)),
         )
-        sealed = self._sealer.seal(e.document_id, {"title": e.title, "text": e.text, "extra": extra})
+        # "heading" is only shown (the hit's title); "title" (the matter) is what ranks and is re-tokenised on delete.
+        sealed = self._sealer.seal(e.document_id, {"title": e.title, "text": e.text, "extra": extra,
+                                                   "heading": e.heading})
         conn.execute("INSERT INTO sealed (rowid, fields) VALUES (?, ?)", (cur.lastrowid, sealed))
         conn.execute("INSERT INTO fts (rowid, title, body, extra, tail) VALUES (?,?,?,?,?)",
                      (cur.lastrowid, *fts_columns(e.title, e.text, extra)))
@@ -278,10 +281,13 @@ class Fts5SearchIndex:
         """Best first: one pass yields the total, the facets and the scores; the page is picked here."""
         # (score, rowid) first, so plain tuple order ranks: equal scores put the later-filed
         # document (higher rowid) first, deterministically.
-        rows = conn.execute(f"SELECT {score}, d.rowid, d.facet_key FROM {source} WHERE {condition}", args).fetchall()
-        facets = self._facet_keys.expand(conn, Counter(map(itemgetter(2), rows))) if query.facets else {}
-        best = heapq.nlargest(query.offset + query.page_size, rows)
-        return len(rows), facets, [(r[1], r[0]) for r in best[query.offset:]]
+        # has_text leads: BM25 favours a short field, so an item with no extracted text (matched on
+        # its dossier's matter alone) would otherwise outrank every real text (#11 item 4).
+        rows = conn.execute(f"SELECT d.has_text, {score}, d.rowid, d.facet_key FROM {source} WHERE {condition}",
+                            args).fetchall()
+        facets = self._facet_keys.expand(conn, Counter(map(itemgetter(3), rows))) if query.facets else {}
+        best = heapq.nlargest(query.offset + query.page_size, rows, key=itemgetter(0, 1, 2))
+        return len(rows), facets, [(r[2], r[1]) for r in best[query.offset:]]
 
     def _ordered(self, conn: sqlite3.Connection, source: str, condition: str, args: list[object], score: str,
                  query: SearchQuery) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
@@ -294,7 +300,11 @@ class Fts5SearchIndex:
             facets = self._facet_keys.expand(conn, counts)
         else:
             total = conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}", args).fetchone()[0]
-        rows = conn.execute(f"SELECT d.rowid, {score} FROM {source} WHERE {condition} ORDER BY {_order(query.sort)}"
+        # "Relevance" without words is newest first, items with text before those without (#11).
+        order = _order(query.sort)
+        if query.sort is SortOrder.RELEVANCE:
+            order = "d.has_text DESC, " + order
+        rows = conn.execute(f"SELECT d.rowid, {score} FROM {source} WHERE {condition} ORDER BY {order}"
                             " LIMIT ? OFFSET ?", [*args, query.page_size, query.offset]).fetchall()
         return total, facets, [(r[0], r[1]) for r in rows]
 
@@ -307,15 +317,19 @@ class Fts5SearchIndex:
         marks = ",".join("?" * len(page))
         details = {row[0]: row[1:] for row in conn.execute(
             "SELECT d.rowid, d.document_id, d.dossier_id, d.archive_number, d.item_number, d.kind, d.state,"
-            f" d.received_on, s.fields FROM docs d JOIN sealed s ON s.rowid = d.rowid WHERE d.rowid IN ({marks})",
+            f" d.received_on, d.has_text, s.fields FROM docs d JOIN sealed s ON s.rowid = d.rowid"
+            f" WHERE d.rowid IN ({marks})",
             [rowid for rowid, _ in page])}
         hits = []
         for rowid, score in page:
-            document_id, dossier_id, archive_number, item_number, kind, state, received_on, sealed = details[rowid]
+            document_id, dossier_id, archive_number, item_number, kind, state, received_on, has_text, sealed = (
+                details[rowid])
             fields = self._open_sealed(document_id, sealed)
             hits.append(SearchHit(
                 document_id=document_id, dossier_id=dossier_id, archive_number=archive_number,
-                item_number=item_number, title=fields["title"], kind=kind, state=state,
+                # An entry sealed before #11 has no heading: it keeps showing the matter.
+                item_number=item_number, title=fields.get("heading") or fields["title"], kind=kind, state=state,
+                matter=fields["title"], has_text=bool(has_text) and bool(fields["text"].strip()),
                 received_on=date.fromisoformat(received_on), score=round(float(score), 4),
                 snippet=make_snippet(fields["text"], leaves),
             ))

@@ -149,6 +149,8 @@ def _calls(a: Archive, tmp: Path) -> list[tuple[list[str], str, str | None, str,
         (["report", "persons", "2025-10", "-o", str(tmp / "p.xlsx")], "archivist", "admin", "list_dossiers", None),
         (["report", "register", "--from", "2025-01-01", "--to", "2025-12-31", "-o", str(tmp / "r.xlsx")], "archivist",
          "admin", "list_dossiers", None),
+        # last: it withdraws the text document the reads above use
+        (["withdraw-item", a.item, "--reason", "空白扫描件"], "handler_a", "handler_b", "file_document", a.item),
     ]
 
 

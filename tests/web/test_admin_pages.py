@@ -34,7 +34,7 @@ def test_admin_adds_a_user_who_can_then_sign_in(client: FlaskClient, world: Worl
 def test_admin_disables_a_user(client: FlaskClient, world: World, services: Services) -> None:
     sign_in_as(client, "admin")
     token = csrf_token(client, "/admin/users")
-    resp = client.post("/admin/users/handler_b/disable", data={"csrf_token": token})
+    resp = client.post("/admin/users/handler_b/disable", data={"csrf_token": token, "confirm": "yes"})
     assert resp.status_code == 303
     assert not services.access.identity("handler_b").active
 

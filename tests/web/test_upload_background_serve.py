@@ -60,7 +60,7 @@ def served(make_settings: Callable[..., Settings]) -> Iterator[tuple[str, str, s
     init_archive(settings)
     services = build_services(settings)
     try:
-        services.access.add_user(Identity.operator("t"), "handler", Role.HANDLER, departments=["A"], password="pw-123456789")
+        services.access.add_user(Identity.operator("t"), "handler", Role.HANDLER, departments=["A"], password="serve handler 42x")
         token = services.access.create_token(Identity.operator("t"), "handler").token
         number = services.records.register_complaint("t", Registration(
             matter="缺席调解", complainant="王五", department="A", received_at=datetime.now(timezone.utc))).archive_number

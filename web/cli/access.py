@@ -58,7 +58,7 @@ def _moment(text: str, tz: ZoneInfo, *, end_of_day: bool, option: str) -> dateti
 # ---------------------------------------------------------------------- users
 @main.group()
 def user() -> None:
-    """Accounts: add, disable, enable, list (roles: admin archivist handler manager regulator auditor)."""
+    """Accounts: add, disable, enable, password, list (roles: admin archivist handler manager regulator auditor)."""
 
 
 @user.command("add")
@@ -100,6 +100,27 @@ def user_enable(cli: CliContext, name: str) -> None:
     """Enable account NAME again; sessions open when it was disabled stay ended."""
     info = _access(cli).enable_user(_operator(cli), name, context=_CONTEXT)
     click.echo(f"{info.name} enabled")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from the next line of standard input (after --as's, if any).")
+@pass_cli
+@command_errors
+def user_password(cli: CliContext, name: str, password_stdin: bool) -> None:
+    """Set a new password for account NAME (administrators, or the account itself); its sessions end.
+
+    The password meets the same policy as on the web (records/access/passwords.py): a weak one
+    is refused with exit 4 and the reason.
+    """
+    operator = _operator(cli)  # first: with --as … --password-stdin the sign-in password is the first line
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"new password for {name}", hide_input=True, confirmation_prompt=True)
+    info = _access(cli).set_password(operator, name, password, context=_CONTEXT)
+    click.echo(f"{info.name}: password set; its sessions have ended")
 
 
 @user.command("list")

@@ -102,3 +102,15 @@ def get(cli: CliContext, item: str, output: Path) -> None:
         click.echo(f"{info.item_number} → {output} (a stamped copy for {cli.actor}, {copy.media_type})", err=True)
     else:
         click.echo(f"{info.item_number} → {output} ({info.size} bytes, sha256 {info.sha256[:12]}…)", err=True)
+
+
+@main.command("withdraw-item")
+@click.argument("item")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept with the document).")
+@pass_cli
+@command_errors
+def withdraw_item(cli: CliContext, item: str, reason: str) -> None:
+    """Withdraw junk filing ITEM (a blank scan, the wrong file): it keeps its number and bytes, leaves
+    search and no longer counts as a material of the dossier. Refused in sealed, void and disposed dossiers."""
+    doc = cli.services.gate.withdraw_document(cli.identity, item, reason, context=cli.context, details=cli.auth)
+    click.echo(f"{doc.item_number} withdrawn by {doc.withdrawn_by}: {doc.withdrawn_reason}")

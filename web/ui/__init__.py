@@ -14,7 +14,7 @@ from flask import Blueprint, Response, g, jsonify, redirect, render_template, re
 
 from flask_babel import get_locale
 
-from ingest.jobs import IntakeJob, read_chunks
+from ingest.jobs import read_chunks
 from records.access.identity import Action, Identity, Role
 from records.access.policy import decide
 from records.deadlines import ClockState
@@ -27,6 +27,10 @@ from web.auth import (
 from web.params import month_param
 from web.ui.downloads import INLINE_TYPES, original_response
 from web.ui.labels import label
+from records.access.errors import AccessDeniedError  # noqa: E402,I001  (the register form's errors, issue #11)
+from records.errors import InvalidRegistrationError  # noqa: E402,I001
+from web.ui.form_errors import registration_error  # noqa: E402,I001
+from web.ui.uploads import job_rows, withdraw_target
 
 bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
@@ -94,16 +98,31 @@ def dossier(number: str) -> tuple[str, int]:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Any:
+    """The registration form (INT-F); a fault of the form answers 422 with the form as typed (issue #11).
+
+    A role the policy gives no REGISTER at all (regulator, auditor, administrator) is refused at
+    the form (403, logged once), not after filling it in. A refusal for the department typed in
+    and each field's problem are shown beside that field, translated (web/ui/form_errors.py).
+    """
+    if not _permissions.may_any(Action.REGISTER):
+        gate(Action.REGISTER)  # logs the refusal and raises it: 403, before any form is shown
+    me = identity()
+    dept = next(iter(me.departments)) if me.departments and len(me.departments) == 1 else ""
+    choices = {"channels": list(Channel), "complainant_types": list(ComplainantType),
+               "respondent_types": list(RespondentType)}
     if request.method == "GET":
-        me = identity()
-        dept = next(iter(me.departments)) if me.departments and len(me.departments) == 1 else ""
-        return render_template("register.html", channels=list(Channel), complainant_types=list(ComplainantType),
-                               respondent_types=list(RespondentType), department=dept)
+        return render_template("register.html", department=dept, form={}, errors={}, **choices)
     data: dict[str, object] = {k: request.form.get(k, "").strip() for k in _FORM_FIELDS}
     data["anonymous"] = request.form.get("anonymous") == "on"
     data["evidence"] = [line.strip() for line in request.form.get("evidence", "").splitlines() if line.strip()]
-    reg = parse_registration(data, zone(), now=services().clock())
-    info = register_as_caller(reg)
+    try:
+        info = register_as_caller(parse_registration(data, zone(), now=services().clock()))
+    except (InvalidRegistrationError, AccessDeniedError) as exc:
+        problem = registration_error(exc)
+        if problem is None:
+            raise
+        return render_template("register.html", department=dept, form=request.form.to_dict(),
+                               errors=problem.as_dict(), **choices), 422
     return redirect(url_for("ui.dossier", number=info.archive_number), code=303)
 
 
@@ -121,9 +140,10 @@ def upload(number: str) -> Any:
     if request.method == "POST":
         jobs = [intake.accept(identity().name, info.archive_number, f.filename, read_chunks(f.stream))
                 for f in request.files.getlist("files") if f.filename]
-        return render_template("upload.html", d=info, jobs=jobs), 202 if jobs else 200
-    return render_template("upload.html", d=info,
-                           jobs=intake.jobs(identity().name, asked, dossier=info.archive_number) if asked else [])
+        return render_template("upload.html", d=info, jobs=jobs,
+                               rows=job_rows(jobs, dossier=info.archive_number)), 202 if jobs else 200
+    jobs = intake.jobs(identity().name, asked, dossier=info.archive_number) if asked else []
+    return render_template("upload.html", d=info, jobs=jobs, rows=job_rows(jobs, dossier=info.archive_number))
 
 
 @bp.route("/dossiers/<number>/upload/status")
@@ -131,38 +151,80 @@ def upload_status(number: str) -> Response:
     """JSON status of the named jobs (``?job=…`` repeated), polled by the upload page's script."""
     info = dossier_for(Action.FILE_DOCUMENT, number)
     jobs = services().intake.jobs(identity().name, request.args.getlist("job"), dossier=info.archive_number)
-    return jsonify(jobs=[_job_status(j) for j in jobs])
+    # Each row also carries the filed document's kind, outcome and OCR confidence (web.ui.uploads).
+    return jsonify(jobs=job_rows(jobs, dossier=info.archive_number))
 
 
-def _job_status(job: IntakeJob) -> dict[str, Any]:
-    """One row of the upload page, labels already translated (the script only fills cells in)."""
-    return {"job": job.job_id, "state": job.state.value, "state_label": label(job.state), "finished": job.finished,
-            "outcome": job.outcome, "outcome_label": label(job.outcome), "item_number": job.item_number,
-            "item_url": url_for("ui.document", item=job.item_number) if job.item_number else None,
-            "message": job.message or "",
-            "children": [{"path": c.path, "outcome_label": label(c.outcome), "item_number": c.item_number,
-                          "item_url": url_for("ui.document", item=c.item_number) if c.item_number else None}
-                         for c in job.children]}
+@bp.route("/dossiers/<number>/withdraw-item", methods=["POST"])
+def withdraw_document(number: str) -> Any:
+    """Withdraw junk filing ``item`` (a form field) of dossier ``number`` with a reason (FILE_DOCUMENT on the
+    dossier, one log entry; #11 item 5) — like ``dossier withdraw-item``.
+
+    Back to the upload status the form came from (its ``job`` fields), else to the document.
+    A missing reason or a closed dossier is said there as a message, not as an error page.
+    """
+    from flask import flash
+    from flask_babel import gettext as _
+
+    from records.access.gate import dossier_of_item
+    from records.errors import DocumentNotFoundError, InvalidInputError, NotAllowedInStateError
+    from web.auth import auth_details
+
+    item = request.form.get("item", "").strip()
+    if not item or dossier_of_item(item) != number:  # names no item of this dossier: nothing to decide
+        raise DocumentNotFoundError(item[:64])
+    back = withdraw_target(item, number, request.form.getlist("job"))
+    try:
+        doc = services().gate.withdraw_document(identity(), item, request.form.get("reason", ""),
+                                                context=request_context(), details=auth_details())
+    except NotAllowedInStateError:
+        flash(_("Not withdrawn: the dossier takes no more changes."), "error")
+        return redirect(back, code=303)
+    except InvalidInputError as exc:
+        why = (_("give a reason.") if getattr(exc, "field", None) == "reason"
+               else _("it is withdrawn already."))
+        flash(_("Not withdrawn: %(why)s", why=why), "error")
+        return redirect(back, code=303)
+    flash(_("%(item)s withdrawn.", item=doc.item_number), "ok")
+    return redirect(back, code=303)
 
 
 @bp.route("/search")
-def search() -> str:
+def search() -> Any:
+    """Hits grouped by dossier, filters as removable chips, a date range, saved searches (#11 item 4).
+
+    A query that cannot be read answers 400 with the translated message above the (empty)
+    results and the search box still holding what was typed.
+    """
+    from search.errors import InvalidQueryError
+
     q = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     sort = request.args.get("sort", SortOrder.RELEVANCE)
-    result = None
+    ranged = _searching.with_date_range(q, request.args.get("from", ""), request.args.get("to", ""))
+    if ranged != q:  # the date picker: the range becomes part of the query (and a removable chip)
+        return redirect(url_for("ui.search", q=ranged, sort=sort))
+    result, error = None, None
     if q:
-        result = search_as_caller(q, page=page, sort=SortOrder(sort) if sort in SortOrder.__members__.values()
-                                  else SortOrder.RELEVANCE)
-    return render_template("search.html", q=q, result=result, sort=sort)
+        try:
+            result = search_as_caller(q, page=page, sort=SortOrder(sort) if sort in SortOrder.__members__.values()
+                                      else SortOrder.RELEVANCE)
+        except InvalidQueryError as exc:
+            error = _searching.query_error_message(exc)
+    saved = _searching.saved_searches().mine(identity().name)
+    groups = _searching.group_hits(result.hits) if result else []
+    return render_template("search.html", q=q, result=result, sort=sort, error=error, groups=groups,
+                           chips=_searching.chips(q, sort) if result else [], saved=saved), 400 if error else 200
 
 
 @bp.route("/documents/<item>")
 def document(item: str) -> str:
     info, doc = document_for(Action.VIEW_TEXT, item)
     text = services().records.document_text(identity().name, item)[1] if doc.text_chars else None
-    return render_template("document.html", d=info, doc=doc, text=text, inline=doc.media_type in INLINE_TYPES,
-                           watermarked=identity().role is Role.REGULATOR)
+    # Pages, Word / e-mail as sanitised HTML, prev / next, a regulator's text masked (issue #11 item 3).
+    view = _viewing.view_of(info, doc, text, page=request.args.get("page", 1, type=int) or 1)
+    return render_template("document.html", d=info, doc=doc, text=view.text, inline=doc.media_type in INLINE_TYPES,
+                           watermarked=identity().role is Role.REGULATOR, view=view)
 
 
 @bp.route("/documents/<item>/content")
@@ -173,19 +235,13 @@ def content(item: str) -> Response:
                              inline=not download)
 
 
-@bp.route("/audit")
-def audit() -> str:
-    user = request.args.get("user") or None
-    days = min(max(request.args.get("days", 30, type=int) or 30, 1), 3660)
-    since = services().clock() - timedelta(days=days)
-    entries = services().access.read_audit_log(identity(), user=user, since=since, context=request_context())
-    return render_template("audit.html", entries=list(reversed(entries))[:1000], user=user, days=days, tz=zone())
-
-
 # The administration pages (nested blueprint ``ui.admin``, /admin) and the ``label`` filter.
 from web.ui import admin as _admin, compile as _compile, intake as _intake, labels as _labels, notices as _notices, reports as _reports  # noqa: E402
 from web.ui import archive as _archive, permissions as _permissions  # noqa: E402  (ui.archive; the may() global)
 from web.ui import bags as _bags, inventory as _inventory  # noqa: E402  (ui.bags /transfer; ui.inventory /inventory)
 from web.ui import casework as _casework  # noqa: E402  (ui.casework: lifecycle steps, extension, reopen, kind)
+from web.ui import audit as _audit  # noqa: E402  (ui.audit /audit, ui.audit_export /audit.csv: the access log)
+from web.ui import viewing as _viewing  # noqa: E402  (ui.viewer: page images, thumbnails; the document viewer)
+from web.ui import searching as _searching  # noqa: E402  (search helpers; ui.save_search, ui.delete_saved_search)
 
 _labels.register(bp)

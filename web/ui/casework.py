@@ -140,7 +140,9 @@ def render_dossier(info: DossierInfo, *, problem: str | None = None, missing: tu
                            clocks=services().records.deadlines(info), tz=zone(),
                            retention=services().retention.show(info.archive_number),
                            case=panel(info), problem=problem, problem_missing=missing,
-                           kinds=list(DocumentKind), form=request.form), status
+                           kinds=list(DocumentKind), form=request.form,
+                           # Uploads not filed yet (#11): file names are shown to whoever sees the documents list.
+                           pending=services().intake.pending_for(info.archive_number)), status
 
 
 def _again(number: str, exc: Exception) -> tuple[str, int]:

@@ -49,3 +49,5 @@ def label(value: Any) -> str:
 def register(app_or_bp: Any) -> None:
     """Make ``label`` a Jinja filter (``{{ doc.kind|label }}``) for every template of the app."""
     app_or_bp.add_app_template_filter(label, "label")
+    from web.ui import file_labels  # noqa: PLC0415  (media type, size and retention-rule labels, issue #11)
+    file_labels.register(app_or_bp)

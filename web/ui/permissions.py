@@ -17,12 +17,12 @@ from typing import Any
 from flask import g
 
 from records.access.identity import Action, DossierTarget, Identity
-from records.access.policy import decide, target_of
+from records.access.policy import MATRIX, Reach, decide, target_of
 from records.model import DossierInfo
 from web.auth import services, zone
 from web.ui import bp as ui_bp
 
-__all__ = ["may"]
+__all__ = ["may", "may_any"]
 
 
 def may(action: Action | str, target: DossierInfo | DossierTarget | None = None) -> bool:
@@ -43,6 +43,32 @@ def may(action: Action | str, target: DossierInfo | DossierTarget | None = None)
     return decide(who, act, target, now=services().clock()).allowed
 
 
+def may_any(action: Action | str) -> bool:
+    """Whether the caller's role has any reach at all for ``action`` (issue #11 item 2: links follow the policy).
+
+    For the navigation and the "+ Register a complaint" button, where there is no dossier to ask
+    about yet: REGISTER is a dossier action, so ``may('register')`` is always "needs a dossier".
+    This reads the same matrix the policy decides with (``records.access.policy.MATRIX``): a role
+    without the action is not offered the link; a department-bound reach needs at least one
+    department (a handler with none could never register or search anything). Like :func:`may`,
+    a preview only: the page itself still passes its door.
+    """
+    try:
+        act = Action(action)
+    except ValueError:
+        return False
+    who: Identity = g.get("identity") or Identity.anonymous()
+    if who.console:
+        return True
+    if who.role is None or not who.active:
+        return False
+    reach = MATRIX[who.role].get(act)
+    if reach is None:
+        return False
+    # ``departments is None`` is "every department" (policy._department_decision).
+    return reach is not Reach.DEPARTMENT or who.departments is None or bool(who.departments)
+
+
 @ui_bp.app_context_processor
 def _may() -> dict[str, Any]:
-    return {"may": may}
+    return {"may": may, "may_any": may_any}

@@ -289,11 +289,11 @@ def test_weak_password_hashes_are_upgraded_at_sign_in(services: Services, access
 
 
 def test_disabled_account_cannot_sign_in(access: AccessService, console: Identity) -> None:
-    access.add_user(console, "li", Role.HANDLER, departments=["一部"], password="pass word 1")
+    access.add_user(console, "li", Role.HANDLER, departments=["一部"], password="pass word 1 li")
     issued = access.create_token(console, "li")
     access.disable_user(console, "li")
     with pytest.raises(AuthenticationError):
-        access.authenticate("li", "pass word 1")
+        access.authenticate("li", "pass word 1 li")
     with pytest.raises(AuthenticationError):
         access.authenticate_token(issued.token)
 
