@@ -259,7 +259,9 @@ def svg_bar_chart(rows: Sequence[tuple[str, int]], *, width: int = 560, bar: int
     gap = 6
     height = len(rows) * (bar + gap) + gap
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" font-size="12">']
+             f'height="{height}" viewBox="0 0 {width} {height}" font-size="12">',
+             # The text alternative of the whole chart (WCAG 1.1.1, axe svg-img-alt): every bar and its count.
+             f'<title>{html.escape("; ".join(f"{name}: {n}" for name, n in rows))}</title>']
     for i, (name, n) in enumerate(rows):
         y = gap + i * (bar + gap)
         w = round(room * n / top)

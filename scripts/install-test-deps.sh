@@ -10,7 +10,11 @@ cd "$(dirname "$0")/.."
 
 extra=(fonts-noto-cjk dovecot-imapd maven openjdk-17-jdk-headless util-linux chromium)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || extra+=(postgresql)
+command -v npm >/dev/null 2>&1 || extra+=(nodejs npm)   # axe-core for the accessibility test
 ./scripts/install-app-deps.sh "${extra[@]}" -- test
+
+# axe-core (npm, pinned in package.json / package-lock.json) for the accessibility test in a browser.
+npm ci --no-audit --no-fund
 
 # Jars of a real OpenSearch node (Maven Central) into .cache/opensearch; a no-op when cached.
 ./scripts/opensearch/fetch.sh

@@ -549,6 +549,12 @@ ZH = {
 "Cc":"抄送",
 "Date":"日期",
 "Subject":"主题",
+"Skip to content":"跳到正文",
+"Sort by":"排序方式",
+"File format":"文件格式",
+"BagIt package (.zip)":"BagIt 数据包（.zip）",
+"Actions":"操作",
+"Select":"选择",
 }
 def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'
 pot = open(sys.argv[1]).read()
