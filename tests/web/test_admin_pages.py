@@ -92,7 +92,14 @@ def test_admin_grants_and_revokes_regulator_access(client: FlaskClient, world: W
 
     sign_in_as(client, "admin")
     token = csrf_token(client, "/admin/grants")  # a new session, a new token
-    resp = client.post(f"/admin/grants/{grant.grant_id}/revoke", data={"csrf_token": token})
+    refused = client.post(f"/admin/grants/{grant.grant_id}/revoke", data={"csrf_token": token})
+    assert refused.status_code == 303  # not confirmed: nothing revoked, the page says so
+    assert "确认" in client.get("/admin/grants").get_data(as_text=True)
+    sign_in_as(client, "regulator_none")
+    assert client.get(f"/dossiers/{world.dossier}").status_code == 200  # still granted
+    sign_in_as(client, "admin")
+    token = csrf_token(client, "/admin/grants")
+    resp = client.post(f"/admin/grants/{grant.grant_id}/revoke", data={"csrf_token": token, "confirm": "yes"})
     assert resp.status_code == 303
     sign_in_as(client, "regulator_none")
     assert client.get(f"/dossiers/{world.dossier}").status_code == 404

@@ -555,6 +555,9 @@ ZH = {
 "BagIt package (.zip)":"BagIt 数据包（.zip）",
 "Actions":"操作",
 "Select":"选择",
+"Tick the box to confirm the revocation; the grant was not revoked.":"请勾选确认后再撤销；授权未被撤销。",
+"Grant revoked: the regulator can no longer see what it covered.":"授权已撤销：监管机构不能再查看其所涵盖的案卷。",
+"Confirm":"确认",
 }
 def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'
 pot = open(sys.argv[1]).read()

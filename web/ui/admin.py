@@ -163,7 +163,12 @@ def add_grant() -> Response | tuple[str, int]:
 
 @bp.route("/grants/<grant_id>/revoke", methods=["POST"])
 def revoke_grant(grant_id: str) -> Response:
+    """Revoke a regulator's grant once the confirm box is ticked (a click alone ends nobody's access)."""
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm the revocation; the grant was not revoked."), "bad")
+        return redirect(url_for("ui.admin.grants"), code=303)
     services().access.revoke_grant(identity(), grant_id, context=request_context())
+    flash(_("Grant revoked: the regulator can no longer see what it covered."), "ok")
     return redirect(url_for("ui.admin.grants"), code=303)
 
 
