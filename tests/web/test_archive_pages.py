@@ -140,6 +140,8 @@ def test_replan_with_a_reason_is_recorded_in_the_history(client: FlaskClient, se
     sign_in_as(client, "archivist")
     page = client.get(f"/dossiers/{number}/retention").get_data(as_text=True)
     assert f'action="/dossiers/{number}/retention"' in page  # the re-plan form is offered
+    # The rule is named in words, its id kept only in an attribute (#11: no rule ids like default-1y shown).
+    assert 'data-rule="default-1y"' in page and ">default-1y<" not in page and "保存 1 年" in page
     csrf = token(client)
     log.new_entries()
     resp = client.post(f"/dossiers/{number}/retention", data={"csrf_token": csrf, "reason": "年度保管期限复核"})
