@@ -8,7 +8,7 @@ the process dies right after the commit; listeners hear of it after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 import hashlib
@@ -438,24 +438,15 @@ class DocumentFiling:
         """
         if not reason or not reason.strip():
             raise InvalidRegistrationError("reason", "correcting a document's kind needs a reason")
-        now = self._clock()
-        with self._uow.write() as s:
-            doc = self._lookup.document_row(s, item)
-            row = doc.dossier
-            if DossierState(row.state) in (DossierState.SEALED, DossierState.DISPOSED, DossierState.VOID):
-                raise (SealedDossierError(row.archive_number) if row.state == DossierState.SEALED
-                       else DossierClosedError(row.archive_number, row.state))
+
+        def correct(doc: DocumentRow, now: datetime) -> None:
             if doc.kind == kind:
                 raise InvalidRegistrationError("kind", f"item {item} already is {kind}")
             doc.kind = kind
             doc.kind_set_by, doc.kind_set_reason, doc.kind_set_at = actor, reason.strip(), now
-            # The index keeps each document's kind (a facet): it re-reads this one.
-            change = self._announcer.record(s, IndexChange.DOCUMENT_FILED, doc.id, now)
-            s.flush()
-            entries = [entry_of(change)]
-            info = self._lookup.document_info(s, row, doc)
-        self._announcer.announce(entries)
-        return info
+
+        # The index keeps each document's kind (a facet): it re-reads this one.
+        return self._change_document(item, correct)
 
     def withdraw(self, actor: str, item: str, reason: str) -> DocumentInfo:
         """Withdraw a junk filing (a blank scan, the wrong file): who, why and when are kept (#11).
@@ -471,6 +462,22 @@ class DocumentFiling:
         """
         if not reason or not reason.strip():
             raise InvalidRegistrationError("reason", "withdrawing a document needs a reason")
+
+        def withdraw(doc: DocumentRow, now: datetime) -> None:
+            if doc.withdrawn_at is not None:
+                raise InvalidRegistrationError("item", f"item {item} is withdrawn already")
+            doc.withdrawn_at, doc.withdrawn_by, doc.withdrawn_reason = now, actor, reason.strip()[:2000]
+
+        # The index re-reads the document and, finding it withdrawn, drops it.
+        return self._change_document(item, withdraw)
+
+    def _change_document(self, item: str, change: Callable[[DocumentRow, datetime], None]) -> DocumentInfo:
+        """Change a filed document's catalogue facts (never its bytes) in a dossier that still takes changes,
+        and have the index re-read it after the commit.
+
+        Raises:
+            DossierClosedError / SealedDossierError: the dossier is sealed, void or disposed.
+        """
         now = self._clock()
         with self._uow.write() as s:
             doc = self._lookup.document_row(s, item)
@@ -478,13 +485,10 @@ class DocumentFiling:
             if DossierState(row.state) in (DossierState.SEALED, DossierState.DISPOSED, DossierState.VOID):
                 raise (SealedDossierError(row.archive_number) if row.state == DossierState.SEALED
                        else DossierClosedError(row.archive_number, row.state))
-            if doc.withdrawn_at is not None:
-                raise InvalidRegistrationError("item", f"item {item} is withdrawn already")
-            doc.withdrawn_at, doc.withdrawn_by, doc.withdrawn_reason = now, actor, reason.strip()[:2000]
-            # The index re-reads the document and, finding it withdrawn, drops it.
-            change = self._announcer.record(s, IndexChange.DOCUMENT_FILED, doc.id, now)
+            change(doc, now)
+            entry = self._announcer.record(s, IndexChange.DOCUMENT_FILED, doc.id, now)
             s.flush()
-            entries = [entry_of(change)]
+            entries = [entry_of(entry)]
             info = self._lookup.document_info(s, row, doc)
         self._announcer.announce(entries)
         return info
