@@ -12,7 +12,7 @@ from web.bootstrap import Services
 
 
 def _table(html: str, key: str) -> str:
-    m = re.search(rf'<table class="list" data-reminders="{key}">(.*?)</table>', html, re.S)
+    m = re.search(rf'<table class="list" data-reminders="{key}"[^>]*>(.*?)</table>', html, re.S)
     assert m, f"no {key} list on the dashboard"
     return m.group(1)
 
