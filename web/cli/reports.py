@@ -51,15 +51,21 @@ def _output_option(default_hint: str) -> Callable[[F], F]:
                         help=f"Where to write it ('-' for standard output; default: {default_hint} here).")
 
 
+# The options the monthly and weekly reports share (one definition, so their help and choices stay the same).
+_PERIOD_FORMAT = click.option(
+    "--format", "fmt", type=LazyChoice("retention.reports", "FORMATS", sort=True), default="html", show_default=True,
+    help="html (self-contained, with charts), pdf, csv (long table) or xlsx (sheet per section).")
+_TOP = click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
+                    help="Respondents listed by name; the rest are summed as 'other'.")
+
+
 @report.command("monthly")
 @click.argument("month")
-@click.option("--format", "fmt", type=LazyChoice("retention.reports", "FORMATS", sort=True), default="html", show_default=True,
-              help="html (self-contained, with charts), pdf, csv (long table) or xlsx (sheet per section).")
+@_PERIOD_FORMAT
 @_output_option("monthly-YYYY-MM.FORMAT")
 @_LANG
 @_CSV_LABELS
-@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Respondents listed by name; the rest are summed as 'other'.")
+@_TOP
 @pass_cli
 @command_errors
 def monthly(cli: CliContext, month: str, fmt: str, output: Path | None, lang: str, csv_labels: bool, top: int) -> None:
@@ -75,13 +81,11 @@ def monthly(cli: CliContext, month: str, fmt: str, output: Path | None, lang: st
 
 @report.command("weekly")
 @click.argument("week")
-@click.option("--format", "fmt", type=LazyChoice("retention.reports", "FORMATS", sort=True), default="html", show_default=True,
-              help="html (self-contained, with charts), pdf, csv (long table) or xlsx (sheet per section).")
+@_PERIOD_FORMAT
 @_output_option("weekly-YYYY-Www.FORMAT")
 @_LANG
 @_CSV_LABELS
-@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Respondents listed by name; the rest are summed as 'other'.")
+@_TOP
 @pass_cli
 @command_errors
 def weekly(cli: CliContext, week: str, fmt: str, output: Path | None, lang: str, csv_labels: bool, top: int) -> None:
