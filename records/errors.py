@@ -50,7 +50,8 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   ├── IntegrityError, BlobNotFoundError (LookupError), BlobExistsError   (records.vault.errors)
     │   └── BagInvalidError                         (ValueError; retention.transfer) a package to import
     ├── KeyProblemError                             a key is missing, wrong, refused, unreadable or not the pinned one
-    │   ├── KeyNotFoundError, KeyUnavailableError, WrongKeyError, KeyMismatchError   (records.vault.errors)
+    │   ├── KeyNotFoundError, KeyUnavailableError, WrongKeyError, KeyMismatchError,
+    │   │   DossierKeyGoneError                     (records.vault.errors) incl. a destroyed dossier's key
     │   └── AuditKeyError                           (records.access.errors) the access log's signing key
     ├── ConfigurationError                          settings missing, contradictory or unreadable
     │   ├── NumberingError                          (records) the numbering template is invalid or exhausted

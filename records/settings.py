@@ -76,6 +76,9 @@ class KeySettings(_Section):
         description="Before a wrap, check at most this often that the key service still holds the archive's pinned "
         "key (one extra round trip); 0 = before every wrap.",
     )
+    dossier_keyring: Path | None = Field(
+        default=None, description="The per-dossier key ring (key material, backed up with the master key, never by "
+        "`dossier backup`); default dossier-keys.sqlite3 beside the key file (provider 'file') or in <data_dir>.")
 
     @model_validator(mode="after")
     def _provider_needs(self) -> KeySettings:
@@ -207,6 +210,9 @@ class RetentionSettings(_Section):
         "e.g. {investigation = ['investigation_minutes']}.")
     disposition_dir: Path | None = Field(
         default=None, description="Where disposition certificates and transfer packages go; default <data_dir>/dispositions.")
+    destruction_ledger: Path | None = Field(
+        default=None, description="Signed, append-only record of every destroyed dossier, replayed after a restore; "
+        "default destructions.jsonl beside the dossier key ring. Keep it with the key material.")
 
 
 class OfficeSettings(_Section):
@@ -299,6 +305,16 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.keys.file or self.data_dir / "master.key"
+
+    @property
+    def dossier_keyring(self) -> Path:
+        if self.keys.dossier_keyring:
+            return self.keys.dossier_keyring
+        return (self.key_file.parent if self.keys.provider == "file" else self.data_dir) / "dossier-keys.sqlite3"
+
+    @property
+    def destruction_ledger(self) -> Path:
+        return self.retention.destruction_ledger or self.dossier_keyring.parent / "destructions.jsonl"
 
     @property
     def audit_signing_key(self) -> Path:

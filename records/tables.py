@@ -54,6 +54,8 @@ class NumberSeriesRow(Base):
 
 class DossierRow(Base):
     __tablename__ = "dossiers"
+    # Personal and free-text fields (records.sealing.SEALED_DOSSIER_FIELDS) hold values sealed under the
+    # dossier's own key; the rest is what lists, filters and statistics need in clear (docs/security.md).
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     archive_number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     series: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -65,6 +67,8 @@ class DossierRow(Base):
     channel: Mapped[str] = mapped_column(String(24), nullable=False)
     complainant: Mapped[str | None] = mapped_column(Text)
     complainant_contact: Mapped[str | None] = mapped_column(Text)
+    # Keyed digest of the folded complainant name (records.sealing.FieldSealer.blind): equality without clear text.
+    complainant_mac: Mapped[str | None] = mapped_column(String(32), index=True)
     complainant_type: Mapped[str | None] = mapped_column(String(32))
     respondent: Mapped[str | None] = mapped_column(Text)
     respondent_type: Mapped[str | None] = mapped_column(String(32))

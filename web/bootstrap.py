@@ -36,6 +36,7 @@ from records.tombstone import DossierTombstones
 from records.upkeep import VaultUpkeep
 from records.settings import Settings
 from records.vault import Vault, WrappedKey, open_blob_store, open_key_provider, prepare_blob_store
+from records.vault.dossier_keys import DossierKeyring
 from records.access.log import AccessLog, ensure_signing_key
 from records.access.gate import Gate
 from records.access.service import AccessService
@@ -305,7 +306,10 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     except BaseException:
         engine.dispose()
         raise
-    vault = Vault(open_blob_store(settings), keys, segment_size=settings.vault.segment_size)
+    # Each dossier's own key (issue #12) seals its personal fields and wraps its objects' data keys;
+    # the ring lives with the key material, outside the catalogue, so destroying a key reaches every copy.
+    vault = Vault(open_blob_store(settings), keys, segment_size=settings.vault.segment_size,
+                  dossier_keys=DossierKeyring(settings.dossier_keyring, keys))
     # One working calendar for every clock; the office's years (``dossier calendar import``) are
     # loaded into it below, and again after an import, so no clock reads the catalogue per day.
     working_calendar = ChinaWorkingCalendar.from_settings(settings.deadlines)

@@ -12,7 +12,8 @@
     ├── KeyAlreadyPinnedError      [NotAllowedInState] `dossier keys create` for an archive that has its key already
     ├── KeyUnavailableError        [KeyProblem] the key file is unreadable, the token refused, the key unusable
     ├── KeyServiceUnavailableError [Unavailable] the key service is unreachable, times out, is sealed or answers 5xx
-    └── WrongKeyError              [KeyProblem] unwrapping failed authentication (wrong key or wrong context)
+    ├── WrongKeyError              [KeyProblem] unwrapping failed authentication (wrong key or wrong context)
+    └── DossierKeyGoneError        [KeyProblem] a dossier's own key was destroyed (disposal) or is not in the keyring
 
 A missing blob is an integrity failure rather than "not found": the catalogue names the object,
 so the archive has lost (or never finished writing) something it sealed.
@@ -31,6 +32,7 @@ from records.errors import DataIntegrityError, DossierError, KeyProblemError, No
 __all__ = [
     "BlobExistsError",
     "BlobNotFoundError",
+    "DossierKeyGoneError",
     "IntegrityError",
     "KeyAlreadyPinnedError",
     "KeyMismatchError",
@@ -157,3 +159,16 @@ class KeyAlreadyPinnedError(VaultError, NotAllowedInStateError):
         super().__init__(f"this archive already has its master key ({what}); `dossier keys create` only makes the key "
                          "of a new archive — if the key service lost it, restore the key service from its backup")
         self.what = what
+
+
+class DossierKeyGoneError(VaultError, KeyProblemError):
+    """The key of ``owner`` (a dossier id or a log period) is not in the keyring: destroyed, or a wrong keyring.
+
+    After a disposal this is the expected answer for anything sealed under that dossier's key.
+    """
+
+    code = "dossier_key_gone"
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(f"the key of {owner} is not in the dossier keyring (destroyed, or another archive's keyring)")
+        self.owner = owner

@@ -9,6 +9,12 @@ The vault does not keep wrapped keys: the caller persists :attr:`SealedObject.wr
 the catalogue, in the same transaction as the document row. Deleting that wrapped key makes
 the object unrecoverable even while its blob still exists (crypto-shredding); the blob itself
 is removed with :meth:`Vault.delete_object`.
+
+Objects filed into a dossier (issue #12) have their data key wrapped under **the dossier's own
+key** (:mod:`records.vault.dossier_keys`; key id ``dossier:<dossier id>``) instead of the master
+key, so that destroying the dossier's key makes the wrapped keys useless wherever copies of the
+catalogue survive (backups, WAL, replicas) — even to someone holding the master key. Staging
+copies of the intake queue, which belong to no dossier yet, stay under the master key.
 """
 
 from __future__ import annotations
@@ -21,7 +27,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from records.vault.envelope import DATA_KEY_SIZE, DEFAULT_SEGMENT_SIZE, open_stream, seal_stream
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from records.vault.dossier_keys import DOSSIER_KEY_PREFIX, DossierKeyring
+from records.vault.envelope import DATA_KEY_SIZE, DEFAULT_SEGMENT_SIZE, canonical_context, open_stream, seal_stream
 from records.vault.errors import IntegrityError, WrongKeyError
 from records.vault.interfaces import BlobKey, BlobStore, KeyProvider, WrappedKey
 
@@ -76,11 +86,15 @@ class Vault:
         store: where sealed bytes go.
         keys: who wraps the data keys.
         segment_size: plaintext bytes per sealed segment (memory use is about one segment).
+        dossier_keys: the per-dossier keyring; objects stored with a ``dossier_id`` are wrapped
+            under that dossier's key (required for them).
     """
 
-    def __init__(self, store: BlobStore, keys: KeyProvider, *, segment_size: int = DEFAULT_SEGMENT_SIZE) -> None:
+    def __init__(self, store: BlobStore, keys: KeyProvider, *, segment_size: int = DEFAULT_SEGMENT_SIZE,
+                 dossier_keys: DossierKeyring | None = None) -> None:
         self._store = store
         self._keys = keys
+        self.dossier_keys = dossier_keys
         self._segment_size = segment_size
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -93,13 +107,16 @@ class Vault:
     def keys(self) -> KeyProvider:
         return self._keys
 
-    def store_object(self, object_id: str, kind: str, chunks: Iterable[bytes]) -> SealedObject:
+    def store_object(self, object_id: str, kind: str, chunks: Iterable[bytes], *,
+                     dossier_id: str | None = None) -> SealedObject:
         """Seal a plaintext stream under a new data key and store it durably.
 
         Args:
             object_id: a new id (it names the blob; blobs are write-once).
             kind: what the object is to its document, e.g. "original"; bound into the seal.
             chunks: the plaintext, in pieces of any size.
+            dossier_id: the dossier it is filed into: its data key is then wrapped under that
+                dossier's key, and dies with it.
 
         Returns:
             What the catalogue must keep, above all ``wrapped_key``.
@@ -125,7 +142,7 @@ class Vault:
 
         data_key = bytearray(os.urandom(DATA_KEY_SIZE))
         try:
-            wrapped = self._keys.wrap(data_key, context=context)
+            wrapped = self._wrap(data_key, object_id, kind, dossier_id)
             sealed = seal_stream(data_key, object_id, kind, plaintext(), self._segment_size)
         finally:
             _wipe(data_key)  # the cipher context holds its own copy from here on
@@ -174,8 +191,8 @@ class Vault:
 
         Returns ``wrapped`` itself when it is already under the current key.
         """
-        if wrapped.key_id == self._keys.current_key_id:
-            return wrapped
+        if wrapped.key_id == self._keys.current_key_id or wrapped.key_id.startswith(DOSSIER_KEY_PREFIX):
+            return wrapped  # a dossier-wrapped key follows its dossier key (DossierKeyring.rewrap)
         kind = str(kind)
         data_key = self._unwrap(wrapped, object_id, kind)
         try:
@@ -200,6 +217,8 @@ class Vault:
         try:
             self._store.close()
         finally:
+            if self.dossier_keys is not None:
+                self.dossier_keys.close()
             self._keys.close()
 
     def _hash_pool(self) -> ThreadPoolExecutor:
@@ -211,7 +230,41 @@ class Vault:
                                                 thread_name_prefix="vault-sha256")
             return self._pool
 
+    def wrap_for_dossier(self, wrapped: WrappedKey, *, object_id: str, kind: str, dossier_id: str) -> WrappedKey:
+        """The same data key wrapped under ``dossier_id``'s key (objects filed before issue #12)."""
+        if wrapped.key_id.startswith(DOSSIER_KEY_PREFIX):
+            return wrapped
+        data_key = self._unwrap(wrapped, object_id, str(kind))
+        try:
+            return self._wrap(data_key, object_id, str(kind), dossier_id)
+        finally:
+            _wipe(data_key)
+
+    def _wrap(self, data_key: bytes | bytearray, object_id: str, kind: str, dossier_id: str | None) -> WrappedKey:
+        context = _context(object_id, kind)
+        if dossier_id is None:
+            return self._keys.wrap(data_key, context=context)
+        if self.dossier_keys is None:
+            raise ValueError("this vault has no dossier keyring")
+        nonce = os.urandom(12)
+        aad = canonical_context({**context, "dossier_id": dossier_id})
+        sealed = AESGCM(self.dossier_keys.key(dossier_id)).encrypt(nonce, bytes(data_key), aad)
+        return WrappedKey(DOSSIER_KEY_PREFIX + dossier_id, b"\x01" + nonce + sealed)
+
     def _unwrap(self, wrapped: WrappedKey, object_id: str, kind: str) -> bytearray:
+        if wrapped.key_id.startswith(DOSSIER_KEY_PREFIX):
+            dossier_id = wrapped.key_id[len(DOSSIER_KEY_PREFIX):]
+            if self.dossier_keys is None:
+                raise WrongKeyError(wrapped.key_id, "dossier-keyring")
+            aad = canonical_context({**_context(object_id, kind), "dossier_id": dossier_id})
+            blob = wrapped.ciphertext
+            try:
+                if blob[:1] != b"\x01":
+                    raise InvalidTag
+                plain = AESGCM(self.dossier_keys.key(dossier_id)).decrypt(blob[1:13], blob[13:], aad)
+            except InvalidTag as exc:
+                raise WrongKeyError(wrapped.key_id, "dossier-keyring") from exc
+            return bytearray(plain)
         data_key = bytearray(self._keys.unwrap(wrapped, context=_context(object_id, kind)))
         if len(data_key) != DATA_KEY_SIZE:
             _wipe(data_key)

@@ -1,0 +1,197 @@
+"""Per-dossier data keys (issue #12): one AES-256 key per dossier, kept wrapped in a keyring of its own.
+
+Why a keyring outside the catalogue: a key that lives in the catalogue lives in every copy of it —
+backups, PostgreSQL's old row versions and WAL, replicas — and the master key that unwrapped it
+yesterday unwraps it from those copies tomorrow. Destroying a dossier must make *every* copy of its
+sealed fields and objects unreadable, so its key lives only here, in a small SQLite file that is
+key material (backed up by the key path, never by ``dossier backup``), and destruction deletes
+the row with ``secure_delete`` on and the WAL truncated, so the wrapped key is overwritten on disk.
+
+What each dossier key seals (wrapped by the master key or the KMS, like object keys before it):
+- the personal and free-text fields of its registration, notes and file names (``records.sealing``);
+- the data keys of its stored objects (``Vault.store_object(..., dossier_id=)``: key id
+  ``dossier:<id>``), so an old catalogue backup plus the master key still opens nothing;
+- access-log details of entries that name it (``records.access.log``).
+
+``key()`` never lets a key leave the process unwrapped: callers get bytes to use in memory, cached
+in a bounded LRU so lists of hundreds of dossiers do not call the key service per row.
+
+The keyring also holds *period keys* (``period:YYYY-MM``) for log details that name no dossier
+(search queries); ``destroy()`` works the same for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from records.vault.errors import DossierKeyGoneError, KeyUnavailableError
+from records.vault.interfaces import KeyProvider, WrappedKey
+
+__all__ = ["DossierKeyring", "DOSSIER_KEY_PREFIX"]
+
+DOSSIER_KEY_PREFIX = "dossier:"
+_KEY_SIZE = 32
+_CACHE = 4096
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dossier_keys (
+    owner TEXT PRIMARY KEY,          -- a dossier id, or 'period:YYYY-MM'
+    key_id TEXT NOT NULL,            -- the master key it is wrapped under
+    wrapped BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS destroyed_keys (
+    owner TEXT PRIMARY KEY,          -- remembered, so a destroyed key is never re-created
+    destroyed_at TEXT NOT NULL
+);
+"""
+
+
+def _context(owner: str) -> dict[str, str]:
+    return {"dossier_key": owner}
+
+
+class DossierKeyring:
+    """The keyring file (default ``<key file's directory>/dossier-keys.sqlite3``), 0600.
+
+    Args:
+        path: the SQLite file (created if missing).
+        keys: the master-key provider that wraps every key stored here.
+    """
+
+    def __init__(self, path: Path, keys: KeyProvider) -> None:
+        self._path = Path(path)
+        self._keys = keys
+        self._lock = threading.RLock()
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # ------------------------------------------------------------------ connection
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.close(fd)
+                conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False, isolation_level=None)
+                # Deleted keys are overwritten in the file (secure_delete) and in the WAL (truncated after a destroy).
+                conn.execute("PRAGMA secure_delete=ON")
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.executescript(_SCHEMA)
+            except (OSError, sqlite3.Error) as exc:
+                raise KeyUnavailableError("dossier-keyring", f"cannot open {self._path}: {exc}") from exc
+            self._conn = conn
+        return self._conn
+
+    # ------------------------------------------------------------------ use
+    def create(self, owner: str, *, now: datetime) -> None:
+        """Make ``owner``'s key if it has none (idempotent); durable when this returns.
+
+        Raises:
+            DossierKeyGoneError: the key was destroyed once; it is never made again.
+        """
+        with self._lock:
+            db = self._db()
+            if db.execute("SELECT 1 FROM dossier_keys WHERE owner = ?", (owner,)).fetchone():
+                return
+            if db.execute("SELECT 1 FROM destroyed_keys WHERE owner = ?", (owner,)).fetchone():
+                raise DossierKeyGoneError(owner)
+            key = os.urandom(_KEY_SIZE)
+            wrapped = self._keys.wrap(key, context=_context(owner))
+            db.execute("INSERT OR IGNORE INTO dossier_keys VALUES (?,?,?,?)",
+                       (owner, wrapped.key_id, wrapped.ciphertext, now.isoformat()))
+            self._remember(owner, key)
+
+    def key(self, owner: str) -> bytes:
+        """The unwrapped key of ``owner`` (in memory only).
+
+        Raises:
+            DossierKeyGoneError: destroyed, or never in this keyring.
+            KeyNotFoundError, WrongKeyError, KeyUnavailableError: the master key cannot unwrap it.
+        """
+        with self._lock:
+            cached = self._cache.get(owner)
+            if cached is not None:
+                self._cache.move_to_end(owner)
+                return cached
+            row = self._db().execute("SELECT key_id, wrapped FROM dossier_keys WHERE owner = ?", (owner,)).fetchone()
+        if row is None:
+            raise DossierKeyGoneError(owner)
+        key = self._keys.unwrap(WrappedKey(row[0], bytes(row[1])), context=_context(owner))
+        with self._lock:
+            self._remember(owner, key)
+        return key
+
+    def has(self, owner: str) -> bool:
+        with self._lock:
+            return self._db().execute("SELECT 1 FROM dossier_keys WHERE owner = ?", (owner,)).fetchone() is not None
+
+    def destroyed(self, owner: str) -> bool:
+        with self._lock:
+            return self._db().execute("SELECT 1 FROM destroyed_keys WHERE owner = ?", (owner,)).fetchone() is not None
+
+    def destroy(self, owner: str, *, now: datetime) -> bool:
+        """Destroy ``owner``'s key for good: the row is overwritten in the file and the WAL truncated.
+
+        Returns whether a key was there to destroy (a re-run after a crash destroys nothing twice).
+        """
+        with self._lock:
+            db = self._db()
+            self._cache.pop(owner, None)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                gone = db.execute("DELETE FROM dossier_keys WHERE owner = ?", (owner,)).rowcount
+                db.execute("INSERT OR IGNORE INTO destroyed_keys VALUES (?, ?)", (owner, now.isoformat()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return bool(gone)
+
+    def owners(self) -> Iterator[str]:
+        with self._lock:
+            rows = self._db().execute("SELECT owner FROM dossier_keys ORDER BY owner").fetchall()
+        return iter([r[0] for r in rows])
+
+    def rewrap(self) -> int:
+        """Re-wrap every key not under the current master key (after ``keys rotate``); returns how many."""
+        current = self._keys.current_key_id
+        with self._lock:
+            rows = self._db().execute("SELECT owner, key_id, wrapped FROM dossier_keys WHERE key_id != ?",
+                                      (current,)).fetchall()
+        done = 0
+        for owner, key_id, wrapped in rows:
+            key = self._keys.unwrap(WrappedKey(key_id, bytes(wrapped)), context=_context(owner))
+            new = self._keys.wrap(key, context=_context(owner))
+            with self._lock:
+                self._db().execute("UPDATE dossier_keys SET key_id = ?, wrapped = ? WHERE owner = ?",
+                                   (new.key_id, new.ciphertext, owner))
+            done += 1
+        if done:
+            with self._lock:
+                self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return done
+
+    def close(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _remember(self, owner: str, key: bytes) -> None:
+        self._cache[owner] = key
+        self._cache.move_to_end(owner)
+        while len(self._cache) > _CACHE:
+            self._cache.popitem(last=False)
