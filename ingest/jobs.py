@@ -30,6 +30,15 @@ minute and a half — is ``failed`` with its copy intact, and an archivist re-qu
 exponentially (``retry_seconds`` × 2^(attempt−1), capped), and a back-end outage is recorded
 as such (``unavailable: …`` in the message, outcome ``unavailable`` once failed), so an
 operator can tell "the key service was down" from "this file breaks the pipeline".
+
+Nothing readable outlives a destruction (issue #12 item 3): a job row's file name, message and
+its attachments' paths and messages say what a complainant sent, so they are stored sealed under
+the dossier's own key (:class:`records.sealing.FieldSealer`; the job names the dossier by archive
+number, whose id the catalogue gives) and opened wherever a job is read (``dossier intake
+list``, the intake page, the upload API's job outcome). Destroying the dossier's key leaves them
+unreadable in every copy; they read as :data:`SEALED_GONE` then. :meth:`IntakeQueue.scrub_dossier`
+blanks them and shreds any staging copy still held, for the disposal (rows written before
+issue #12, in clear, included). A queue built over a vault without a key ring stores them in clear.
 """
 
 from __future__ import annotations
@@ -52,21 +61,24 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ingest.model import IngestOutcome
 from ingest.service import IngestResult, IngestService
-from ingest.tables import IntakeJobRow
+from ingest.tables import IntakeJobRow, scrub_intake_jobs
 from records.db import UnitOfWork
 from records.errors import (
     DocumentNotFoundError, DossierClosedError, DossierError, DossierNotFoundError, NotAllowedInStateError,
     UnavailableError,
 )
 from records.model import OPEN_STATES, DocumentKind, DocumentSource
+from records.sealing import FieldSealer
 from records.service import RecordsService
+from records.tables import DossierRow
 from records.vault import KeyUnavailableError, Vault, VaultError, WrappedKey, blob_key_for
+from records.vault.errors import DossierKeyGoneError
 from records.clock import system_clock
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Claim", "IndexCatchUp", "IntakeBacklog", "IntakeJob", "IntakeJobNotFoundError", "IntakeQueue", "IntakeWorker",
-           "JobChild", "JobNotRetryableError", "JobState", "JOB_OBJECT_KIND", "read_chunks", "worker_name"]
+           "JobChild", "JobNotRetryableError", "JobState", "JOB_OBJECT_KIND", "SEALED_GONE", "read_chunks", "worker_name"]
 
 JOB_OBJECT_KIND = "intake"          # bound into the staging object's seal
 _OBJECT_PREFIX = "intake-"          # staging object ids; never hex, so never a document's object id
@@ -78,6 +90,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_SECONDS = 10.0
 DEFAULT_MAX_RETRY_SECONDS = 600.0   # the backoff's cap: a long queue never waits hours for one job
 DEFAULT_STALE_SECONDS = 600.0       # queued or processing longer than this is "long-queued" for operators
+#: What a sealed field of a job reads as once its dossier's key is destroyed (translate on display).
+SEALED_GONE = "(sealed: dossier destroyed)"
 
 
 class JobState(StrEnum):
@@ -210,6 +224,65 @@ class IntakeQueue:
         self.max_retry_seconds = max_retry_seconds
         # In-process workers wake at once on a new job; other processes poll.
         self.wakeup = threading.Event()
+        ring = vault.dossier_keys
+        self._ring = ring
+        self._sealer = FieldSealer(ring) if ring is not None else None
+        self._ids: dict[str, str | None] = {}  # archive number -> dossier id (never changes)
+
+    # ------------------------------------------------------------------ sealed fields (issue #12)
+    def _dossier_id(self, s: Session, archive_number: str) -> str | None:
+        if archive_number not in self._ids:
+            if len(self._ids) > 4096:
+                self._ids.clear()
+            self._ids[archive_number] = s.scalar(select(DossierRow.id).where(DossierRow.archive_number == archive_number))
+        return self._ids[archive_number]
+
+    def _seal(self, s: Session, archive_number: str, field: str, value: str | None) -> str | None:
+        """``value`` sealed under the job's dossier's key; the gone-marker if that key was destroyed."""
+        if value is None or self._sealer is None or self._ring is None:
+            return value
+        dossier_id = self._dossier_id(s, archive_number)
+        if dossier_id is None:
+            return value  # no such dossier in the catalogue: nothing to seal under (the job is refused)
+        try:
+            self._ring.create(dossier_id, now=self._clock())  # idempotent: a dossier from before issue #12
+        except DossierKeyGoneError:
+            return SEALED_GONE
+        return self._sealer.seal(dossier_id, field, value)
+
+    def _open(self, s: Session, archive_number: str, field: str, value: str | None) -> str | None:
+        if value is None or self._sealer is None:
+            return value
+        dossier_id = self._dossier_id(s, archive_number)
+        if dossier_id is None:
+            return SEALED_GONE if value.startswith("§1:") else value
+        opened = self._sealer.open(dossier_id, field, value)
+        return SEALED_GONE if opened is None else opened
+
+    def _job(self, s: Session, row: IntakeJobRow) -> IntakeJob:
+        """The job as callers see it, its sealed fields opened."""
+        return _job_of(row, lambda field, value: self._open(s, row.archive_number, field, value))
+
+    def _set_children(self, s: Session, row: IntakeJobRow, children: tuple[JobChild, ...]) -> None:
+        row.children = [{"path": self._seal(s, row.archive_number, "intake.child_path", c.path) or "",
+                         "outcome": c.outcome, "item_number": c.item_number,
+                         "message": self._seal(s, row.archive_number, "intake.child_message", c.message)}
+                        for c in children] or None
+
+    def scrub_dossier(self, archive_number: str) -> int:
+        """Blank the file names, messages and attachment lists of every job of dossier ``archive_number``.
+
+        For the disposal (issue #12): see :func:`ingest.tables.scrub_intake_jobs`, which this runs
+        in a transaction of its own; staging copies still held are shredded and their blobs
+        deleted after the commit. Returns how many jobs the dossier had. Idempotent.
+        """
+        with self._uow.write() as s:
+            count, shredded = scrub_intake_jobs(s, archive_number)
+        for object_id in shredded:
+            self._drop_staging_later(object_id)
+        if count:
+            log.info("intake: %d job(s) of %s scrubbed", count, archive_number)
+        return count
 
     # ------------------------------------------------------------------ the request side
     def accept(self, actor: str, dossier: str, filename: str, chunks: Iterable[bytes], *,
@@ -231,19 +304,24 @@ class IntakeQueue:
         object_id = _OBJECT_PREFIX + job_id
         sealed = self._vault.store_object(object_id, JOB_OBJECT_KIND, chunks)
         now = self._clock()
+        if self._ring is not None:
+            self._ids[info.archive_number] = info.dossier_id
+            self._ring.create(info.dossier_id, now=now)  # idempotent: a dossier from before issue #12
+        stored_name = self._sealer.seal(info.dossier_id, "intake.filename", filename) if self._sealer else filename
         row = IntakeJobRow(
-            id=job_id, archive_number=info.archive_number, actor=actor, filename=filename,
+            id=job_id, archive_number=info.archive_number, actor=actor, filename=stored_name or filename,
             kind=kind.value if kind else None, size=sealed.size, sha256=sealed.sha256, object_id=object_id,
             key_id=sealed.wrapped_key.key_id, wrapped_key=sealed.wrapped_key.ciphertext, state=JobState.QUEUED,
             attempts=0, available_at=now, created_at=now)
         try:
             with self._uow.write() as s:
                 s.add(row)
-                job = _job_of(row)
+                job = self._job(s, row)
         except BaseException:
             self._vault.delete_object(object_id)  # not queued: no staging copy may stay behind
             raise
-        log.info("intake %s: %s queued for %s (%d bytes)", job_id, filename, info.archive_number, sealed.size)
+        # No file name here: the application log is a copy no destruction reaches (issue #12).
+        log.info("intake %s: queued for %s (%d bytes)", job_id, info.archive_number, sealed.size)
         self.wakeup.set()
         return job
 
@@ -253,7 +331,7 @@ class IntakeQueue:
             row = s.get(IntakeJobRow, job_id) if _valid_id(job_id) else None
             if row is None:
                 raise IntakeJobNotFoundError(job_id)
-            return _job_of(row)
+            return self._job(s, row)
 
     def jobs(self, actor: str, job_ids: Sequence[str], *, dossier: str) -> list[IntakeJob]:
         """The named jobs of one dossier, in the order asked; unknown ids and other dossiers' jobs are left out."""
@@ -263,7 +341,7 @@ class IntakeQueue:
         with self._uow.read() as s:
             rows = {r.id: r for r in s.scalars(select(IntakeJobRow).where(
                 IntakeJobRow.id.in_(wanted), IntakeJobRow.archive_number == dossier))}
-            return [_job_of(rows[j]) for j in wanted if j in rows]
+            return [self._job(s, rows[j]) for j in wanted if j in rows]
 
     def pending_for(self, dossier: str, *, limit: int = 50) -> list[IntakeJob]:
         """Jobs of one dossier still queued or processing, oldest first (the dossier page's "In progress").
@@ -276,7 +354,7 @@ class IntakeQueue:
                 IntakeJobRow.archive_number == dossier,
                 IntakeJobRow.state.in_([JobState.QUEUED.value, JobState.PROCESSING.value]))
                 .order_by(IntakeJobRow.created_at, IntakeJobRow.id).limit(limit))
-            return [_job_of(r) for r in rows]
+            return [self._job(s, r) for r in rows]
 
     # ------------------------------------------------------------------ the worker side
     def process_next(self, worker: str | None = None) -> IntakeJob | None:
@@ -337,7 +415,7 @@ class IntakeQueue:
             query = query.where(or_(*conditions))
         with self._uow.read() as s:
             rows = s.scalars(query.order_by(IntakeJobRow.created_at.desc(), IntakeJobRow.id.desc()).limit(limit))
-            return [_job_of(r) for r in rows]
+            return [self._job(s, r) for r in rows]
 
     def backlog(self, *, stale_after: float = DEFAULT_STALE_SECONDS) -> IntakeBacklog:
         """How many jobs failed, and how many have been queued or processing longer than ``stale_after`` s."""
@@ -367,8 +445,8 @@ class IntakeQueue:
             if row.wrapped_key is None:
                 # Failed before issue #17: its copy was shredded, so nothing is left to file.
                 raise JobNotRetryableError(job_id, "its staging copy was shredded; upload the file again")
-            self._requeue(row, actor)
-            job = _job_of(row)
+            self._requeue(s, row, actor)
+            job = self._job(s, row)
         log.info("intake %s: re-queued by %s", job_id, actor)
         self.wakeup.set()
         return job
@@ -380,18 +458,20 @@ class IntakeQueue:
                 IntakeJobRow.state == JobState.FAILED, IntakeJobRow.wrapped_key.is_not(None))
                 .order_by(IntakeJobRow.id).with_for_update()))
             for row in rows:
-                self._requeue(row, actor)
-            jobs = [_job_of(r) for r in rows]
+                self._requeue(s, row, actor)
+            jobs = [self._job(s, r) for r in rows]
         if jobs:
             log.info("intake: %d failed job(s) re-queued by %s", len(jobs), actor)
             self.wakeup.set()
         return jobs
 
-    def _requeue(self, row: IntakeJobRow, actor: str) -> None:
+    def _requeue(self, s: Session, row: IntakeJobRow, actor: str) -> None:
         # first_started_at stays: it bounds "filed by an earlier attempt of this job" (see _process).
         row.state, row.attempts, row.available_at = JobState.QUEUED, 0, self._clock()
         row.outcome, row.finished_at, row.lease_until, row.worker = None, None, None, None
-        row.message = f"re-queued by {actor}; last failure: {row.message or '-'}"[:2000]
+        last = self._open(s, row.archive_number, "intake.message", row.message)
+        row.message = self._seal(s, row.archive_number, "intake.message",
+                                 f"re-queued by {actor}; last failure: {last or '-'}"[:2000])
 
     def renew_lease(self, job_id: str, worker: str) -> bool:
         """Extend a claim the worker still holds (the heartbeat); False if it was lost."""
@@ -450,7 +530,8 @@ class IntakeQueue:
                 row.lease_until = now + timedelta(seconds=self.lease_seconds)
                 row.first_started_at = row.first_started_at or now
                 assert row.key_id is not None and row.wrapped_key is not None
-                return Claim(row.id, row.archive_number, row.actor, row.filename,
+                filename = self._open(s, row.archive_number, "intake.filename", row.filename) or ""
+                return Claim(row.id, row.archive_number, row.actor, filename,
                               DocumentKind(row.kind) if row.kind else None, row.sha256, row.object_id,
                               WrappedKey(row.key_id, row.wrapped_key), row.attempts, row.first_started_at,
                               tried_before=tried_before)
@@ -500,9 +581,11 @@ class IntakeQueue:
             assert row is not None
             if row.worker == worker and row.state == JobState.PROCESSING:
                 row.state, row.lease_until, row.worker = JobState.QUEUED, None, None
-                row.message = f"attempt {claim.attempts} of {self.max_attempts} failed, next in {wait:g} s: {reason}"
+                row.message = self._seal(s, row.archive_number, "intake.message",
+                                         f"attempt {claim.attempts} of {self.max_attempts} failed, next in {wait:g} s: "
+                                         f"{reason}")
                 row.available_at = now + timedelta(seconds=wait)
-            return _job_of(row)
+            return self._job(s, row)
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt: doubling from ``retry_seconds``, capped.
@@ -521,25 +604,24 @@ class IntakeQueue:
             if row.worker != worker or row.state != JobState.PROCESSING:
                 # Our lease ran out and another worker took over: the job and its staging copy are its.
                 log.warning("intake %s: lease lost by %s; leaving the outcome to %s", row.id, worker, row.worker)
-                return _job_of(row)
+                return self._job(s, row)
             self._finish_row(s, row, state, self._clock(), outcome=outcome, message=message, item_number=item_number,
                              children=children)
-            job = _job_of(row)
+            job = self._job(s, row)
         if state in SHREDDED_STATES:
             self._drop_staging_later(claim.object_id)
         log.info("intake %s: %s %s %s", job.job_id, job.state, job.outcome or "", job.item_number or "")
         return job
 
-    @staticmethod
-    def _finish_row(s: Session, row: IntakeJobRow, state: JobState, now: datetime, *, outcome: str | None = None,
+    def _finish_row(self, s: Session, row: IntakeJobRow, state: JobState, now: datetime, *, outcome: str | None = None,
                     message: str | None = None, item_number: str | None = None,
                     children: tuple[JobChild, ...] = ()) -> None:
         # Filed or refused: the wrapped key goes in the same commit as the outcome, so from here the
         # staging copy is unreadable ciphertext (crypto-shredded) even if deleting its blob fails.
         # Failed: the key stays — the upload was accepted, and a retry must still be able to file it.
-        row.state, row.outcome, row.message, row.item_number = state, outcome, message, item_number
-        row.children = [{"path": c.path, "outcome": c.outcome, "item_number": c.item_number, "message": c.message}
-                        for c in children] or None
+        row.state, row.outcome, row.item_number = state, outcome, item_number
+        row.message = self._seal(s, row.archive_number, "intake.message", message)
+        self._set_children(s, row, children)
         row.finished_at, row.lease_until = now, None
         if state in SHREDDED_STATES:
             row.key_id, row.wrapped_key = None, None
@@ -686,12 +768,16 @@ def _children(result: IngestResult) -> tuple[JobChild, ...]:
     return tuple(out)
 
 
-def _job_of(row: IntakeJobRow) -> IntakeJob:
+def _job_of(row: IntakeJobRow, open_: Callable[[str, str | None], str | None]) -> IntakeJob:
+    """The job of ``row``; ``open_(field, stored)`` opens a sealed field (issue #12)."""
     return IntakeJob(
-        job_id=row.id, archive_number=row.archive_number, actor=row.actor, filename=row.filename, size=row.size,
+        job_id=row.id, archive_number=row.archive_number, actor=row.actor,
+        filename=open_("intake.filename", row.filename) or "", size=row.size,
         sha256=row.sha256, state=JobState(row.state), attempts=row.attempts, created_at=row.created_at,
-        outcome=row.outcome, message=row.message, item_number=row.item_number, finished_at=row.finished_at,
-        children=tuple(JobChild(c["path"] or "", c["outcome"] or "", c.get("item_number"), c.get("message"))
+        outcome=row.outcome, message=open_("intake.message", row.message), item_number=row.item_number,
+        finished_at=row.finished_at,
+        children=tuple(JobChild(open_("intake.child_path", c["path"]) or "", c["outcome"] or "", c.get("item_number"),
+                                open_("intake.child_message", c.get("message")))
                        for c in row.children or ()),
         available_at=row.available_at if row.state == JobState.QUEUED else None,
     )

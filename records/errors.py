@@ -44,10 +44,12 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   ├── SealIncompleteError, InvalidDispositionError                  (retention.errors)
     │   ├── TransferPackageMissingError             (retention.disposal)
     │   ├── BagExistsError                          (retention.transfer)
+    │   ├── BackupExistsError, RestoreTargetNotEmptyError   (retention.errors) backup / restore (issue #12)
     │   ├── InventoryBusyError                      (retention.inventory_desk) an inventory is already running
     │   └── KeyAlreadyPinnedError                   (records.vault.errors) `dossier keys create` for an archive with its key
     ├── DataIntegrityError                          stored or imported bytes are not what was sealed
     │   ├── IntegrityError, BlobNotFoundError (LookupError), BlobExistsError   (records.vault.errors)
+    │   ├── LedgerInvalidError, BackupInvalidError  (retention.errors) the destruction ledger altered; a backup unfinished
     │   └── BagInvalidError                         (ValueError; retention.transfer) a package to import
     ├── KeyProblemError                             a key is missing, wrong, refused, unreadable or not the pinned one
     │   ├── KeyNotFoundError, KeyUnavailableError, WrongKeyError, KeyMismatchError,
@@ -56,6 +58,7 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     ├── ConfigurationError                          settings missing, contradictory or unreadable
     │   ├── NumberingError                          (records) the numbering template is invalid or exhausted
     │   ├── InvalidScheduleError                    (retention.errors) retention.toml
+    │   ├── KeyMaterialMissingError, BackupToolMissingError  (retention.errors) a restore's keys; pg_dump/pg_restore
     │   └── ArchiveNotInitialisedError              (web.bootstrap) no archive: run `dossier init`
     ├── UnavailableError                            a service the archive needs cannot be used right now
     │   ├── CatalogueUnavailableError               (records) the catalogue database cannot be reached

@@ -4,6 +4,10 @@ An original is sealed and durable in the vault before the catalogue commits; a f
 removes the sealed blobs again, so no orphan stays. Each filing writes its index-outbox row in
 the same commit (``records.outbox``), so the search index hears of every document filed even if
 the process dies right after the commit; listeners hear of it after the commit.
+
+Issue #12: each object's data key is wrapped under its dossier's own key (``Vault.store_object(...,
+dossier_id=)``), and the file name, intake message and the reasons of a reclassification or
+withdrawal are stored sealed under that key (``CatalogueLookup.seal``); ``document_info`` opens them.
 """
 
 from __future__ import annotations
@@ -121,7 +125,10 @@ class DocumentFiling:
         document_id = uuid.uuid4().hex
         object_id = uuid.uuid4().hex
         text_id = uuid.uuid4().hex if analysis is not None else None
-        sealed = self._vault.store_object(object_id, ObjectKind.ORIGINAL, _chunks(source_path))
+        # The objects' data keys are wrapped under the dossier's own key (issue #12): destroying
+        # that key destroys them with every other copy. A dossier from before #12 gets its key now.
+        self._lookup.ensure_key(dossier_id)
+        sealed = self._vault.store_object(object_id, ObjectKind.ORIGINAL, _chunks(source_path), dossier_id=dossier_id)
         if sealed.sha256 != sha256:
             # The file changed between hashing and sealing; refuse rather than file a guess.
             self._vault.delete_object(object_id)
@@ -130,7 +137,8 @@ class DocumentFiling:
         try:
             sealed_text = None
             if analysis is not None and text_id is not None:
-                sealed_text = self._vault.store_object(text_id, ObjectKind.TEXT, [_text_payload(analysis)])
+                sealed_text = self._vault.store_object(text_id, ObjectKind.TEXT, [_text_payload(analysis)],
+                                                       dossier_id=dossier_id)
             with self._uow.write() as s:
                 # Lock the dossier row: on PostgreSQL two filings at once would otherwise read the same
                 # last_item (SQLite's BEGIN IMMEDIATE already serialises writers; FOR UPDATE is a no-op there).
@@ -156,18 +164,22 @@ class DocumentFiling:
                     seq, version = row.last_item, 1
                 doc = DocumentRow(
                     id=document_id, dossier_id=row.id, item_seq=seq, version=version, kind=kind,
-                    filename=filename or getattr(source_path, "name", "unnamed"), media_type=media_type,
+                    filename=self._lookup.seal(row.id, "document.filename",
+                                               filename or getattr(source_path, "name", "unnamed")),
+                    media_type=media_type,
                     size=sealed.size, sha256=sha256, received_at=received_at or now, channel=channel,
                     source=source, parent_id=parent.id if parent else None,
                     supersedes_id=previous.id if previous else None, filed_at=now, filed_by=actor,
-                    **_analysis_columns(analysis),
+                    **self._analysis_columns(row.id, analysis),
                 )
                 s.add(doc)
                 if row.state == DossierState.SEALED:  # the amendment and its reason stay on the timeline
                     row.transitions.append(TransitionRow(
                         state=DossierState.SEALED, on=now.astimezone(self._tz).date(), at=now, actor=actor,
-                        note=f"amended: item {self._lookup.item_number(row.archive_number, seq, version)} added: "
-                             f"{(amendment_reason or '').strip()}"))
+                        note=self._lookup.seal(
+                            row.id, "transition.note",
+                            f"amended: item {self._lookup.item_number(row.archive_number, seq, version)} added: "
+                            f"{(amendment_reason or '').strip()}")))
                 s.add(_object_row(document_id, ObjectKind.ORIGINAL, sealed, now))
                 if sealed_text is not None:
                     s.add(_object_row(document_id, ObjectKind.TEXT, sealed_text, now))
@@ -176,7 +188,7 @@ class DocumentFiling:
                 entries = [entry_of(change)]
                 info = self._lookup.document_info(s, row, doc)
                 filed = FiledDocument(info, DossierId(row.id), row.archive_number, DossierState(row.state),
-                                      registration_of(row), (analysis.text if analysis else None) or "", closed_on(row))
+                                      registration_of(row, self._lookup.sealer), (analysis.text if analysis else None) or "", closed_on(row))
         except BaseException:
             # Nothing in the catalogue points at the sealed blobs: remove them so no orphan stays.
             self._vault.delete_object(object_id)
@@ -213,6 +225,7 @@ class DocumentFiling:
             self._check_filable(row, None)
             known = self._filed_items(s, row, shas)
             dossier_id = row.id
+        self._lookup.ensure_key(dossier_id)  # the objects' keys are wrapped under it (issue #12)
         sealed: dict[int, tuple[str, SealedObject, SealedObject | None]] = {}
         results: list[DocumentInfo | DuplicateDocumentError | None] = [None] * len(filings)
         filed: list[FiledDocument] = []
@@ -223,12 +236,14 @@ class DocumentFiling:
                 if sha in seen:  # a duplicate: nothing to seal (decided again inside the transaction)
                     continue
                 seen.add(sha)
-                original = self._vault.store_object(uuid.uuid4().hex, ObjectKind.ORIGINAL, _chunks(f.source))
+                original = self._vault.store_object(uuid.uuid4().hex, ObjectKind.ORIGINAL, _chunks(f.source),
+                                                    dossier_id=dossier_id)
                 sealed[i] = (uuid.uuid4().hex, original, None)
                 if original.sha256 != sha:
                     raise InvalidRegistrationError("file", f"{f.filename or f.source!s} changed while it was being filed")
                 if f.analysis is not None:
-                    sealed_text = self._vault.store_object(uuid.uuid4().hex, ObjectKind.TEXT, [_text_payload(f.analysis)])
+                    sealed_text = self._vault.store_object(uuid.uuid4().hex, ObjectKind.TEXT, [_text_payload(f.analysis)],
+                                                           dossier_id=dossier_id)
                     sealed[i] = (sealed[i][0], original, sealed_text)
             now = self._clock()
             with self._uow.write() as s:
@@ -249,10 +264,12 @@ class DocumentFiling:
                     row.last_item += 1
                     doc = DocumentRow(
                         id=document_id, dossier_id=row.id, item_seq=row.last_item, version=1, kind=f.kind,
-                        filename=f.filename or getattr(f.source, "name", "unnamed"), media_type=f.media_type,
+                        filename=self._lookup.seal(row.id, "document.filename",
+                                                   f.filename or getattr(f.source, "name", "unnamed")),
+                        media_type=f.media_type,
                         size=original.size, sha256=sha, received_at=f.received_at or now, channel=f.channel,
                         source=f.origin, parent_id=None, supersedes_id=None, filed_at=now, filed_by=actor,
-                        **_analysis_columns(f.analysis),
+                        **self._analysis_columns(row.id, f.analysis),
                     )
                     s.add(doc)
                     s.add(_object_row(document_id, ObjectKind.ORIGINAL, original, now))
@@ -263,7 +280,7 @@ class DocumentFiling:
                 changes = [self._announcer.record(s, IndexChange.DOCUMENT_FILED, doc.id, now) for _i, doc, _f in docs]
                 s.flush()
                 entries = [entry_of(c) for c in changes]
-                state, registration, closed = DossierState(row.state), registration_of(row), closed_on(row)
+                state, registration, closed = DossierState(row.state), registration_of(row, self._lookup.sealer), closed_on(row)
                 for i, doc, f in docs:
                     info = self._lookup.document_info(s, row, doc)
                     results[i] = info
@@ -334,7 +351,8 @@ class DocumentFiling:
             obj = s.scalars(select(StoredObjectRow).where(
                 StoredObjectRow.document_id == doc.id, StoredObjectRow.kind == ObjectKind.TEXT)).first()
             ref = (obj.id, WrappedKey(obj.key_id, obj.wrapped_key), obj.sha256) if obj and obj.key_id and obj.wrapped_key else None
-            head = (DossierId(row.id), row.archive_number, DossierState(row.state), registration_of(row), closed_on(row))
+            head = (DossierId(row.id), row.archive_number, DossierState(row.state),
+                    registration_of(row, self._lookup.sealer), closed_on(row))
         text = ""
         if ref is not None:
             payload = json.loads(b"".join(self._vault.open_object(ref[0], ObjectKind.TEXT, ref[1], expected_sha256=ref[2])))
@@ -443,7 +461,8 @@ class DocumentFiling:
             if doc.kind == kind:
                 raise InvalidRegistrationError("kind", f"item {item} already is {kind}")
             doc.kind = kind
-            doc.kind_set_by, doc.kind_set_reason, doc.kind_set_at = actor, reason.strip(), now
+            doc.kind_set_by, doc.kind_set_at = actor, now
+            doc.kind_set_reason = self._lookup.seal(doc.dossier_id, "document.kind_set_reason", reason.strip())
 
         # The index keeps each document's kind (a facet): it re-reads this one.
         return self._change_document(item, correct)
@@ -466,7 +485,8 @@ class DocumentFiling:
         def withdraw(doc: DocumentRow, now: datetime) -> None:
             if doc.withdrawn_at is not None:
                 raise InvalidRegistrationError("item", f"item {item} is withdrawn already")
-            doc.withdrawn_at, doc.withdrawn_by, doc.withdrawn_reason = now, actor, reason.strip()[:2000]
+            doc.withdrawn_at, doc.withdrawn_by = now, actor
+            doc.withdrawn_reason = self._lookup.seal(doc.dossier_id, "document.withdrawn_reason", reason.strip()[:2000])
 
         # The index re-reads the document and, finding it withdrawn, drops it.
         return self._change_document(item, withdraw)
@@ -494,6 +514,19 @@ class DocumentFiling:
         return info
 
 
+    def _analysis_columns(self, dossier_id: str, analysis: DocumentAnalysis | None) -> dict[str, object]:
+        """The intake facts of a document; its intake message sealed (it may quote the file or its sender)."""
+        if analysis is None:
+            return {}
+        return {
+            "outcome": analysis.outcome,
+            "outcome_message": self._lookup.seal(dossier_id, "document.outcome_message", analysis.message),
+            "pages": analysis.pages, "languages": list(analysis.languages), "text_chars": len(analysis.text or ""),
+            "ocr_confidence": analysis.ocr_confidence, "review_pages": list(analysis.review_pages),
+            "kind_rule": analysis.kind_rule,
+        }
+
+
 class _BatchConflict(Exception):
     """A batch's view of the dossier changed under it; nothing was committed."""
 
@@ -504,17 +537,6 @@ def _object_row(document_id: str, kind: ObjectKind, sealed: SealedObject, now: d
         size=sealed.size, stored_size=sealed.stored_size, sha256=sealed.sha256,
         key_id=sealed.wrapped_key.key_id, wrapped_key=sealed.wrapped_key.ciphertext, created_at=now,
     )
-
-
-def _analysis_columns(analysis: DocumentAnalysis | None) -> dict[str, object]:
-    if analysis is None:
-        return {}
-    return {
-        "outcome": analysis.outcome, "outcome_message": analysis.message, "pages": analysis.pages,
-        "languages": list(analysis.languages), "text_chars": len(analysis.text or ""),
-        "ocr_confidence": analysis.ocr_confidence, "review_pages": list(analysis.review_pages),
-        "kind_rule": analysis.kind_rule,
-    }
 
 
 def _text_payload(analysis: DocumentAnalysis) -> bytes:

@@ -47,11 +47,14 @@ class CatalogueKeyPins:
         return found
 
     def sample(self) -> WrappedSample | None:
-        # The newest live data key: the one most likely wrapped under the key in use now.
+        # The newest live data key: the one most likely wrapped under the key in use now. Keys wrapped
+        # under a dossier key (issue #12) say nothing about the master key; archives that hold them
+        # were pinned when they were made (pins came first, migration 0008).
         with self._uow.read() as s:
             row = s.execute(
                 select(StoredObjectRow.id, StoredObjectRow.kind, StoredObjectRow.key_id, StoredObjectRow.wrapped_key)
-                .where(StoredObjectRow.wrapped_key.is_not(None), StoredObjectRow.key_id.is_not(None))
+                .where(StoredObjectRow.wrapped_key.is_not(None), StoredObjectRow.key_id.is_not(None),
+                       StoredObjectRow.key_id.not_like("dossier:%"))
                 .order_by(StoredObjectRow.created_at.desc()).limit(1)
             ).first()
         if row is None or row.key_id is None or row.wrapped_key is None:

@@ -8,15 +8,23 @@ never open or commit a transaction themselves and share nothing but the item-num
 They were once a base class every use case inherited; handed in as one small object instead,
 each service (``records.service``, ``records.filing``, ``records.upkeep``, ``records.tombstone``)
 shows in its constructor exactly what it depends on.
+
+It is also where catalogue rows meet the dossier keys (issue #12; privacy of the parties, ACS-10): ``info`` and
+``document_info`` open the sealed fields (registration, transition notes, extension reasons,
+file names, intake messages and reasons) with the dossier's key, and :meth:`seal` seals what a
+use case writes. Once a dossier's key is destroyed those fields read as blank; nothing here
+raises for it, so a disposed dossier's tombstone still shows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from records.clock import Clock
 from records.errors import (
     DocumentNotFoundError, DossierClosedError, DossierNotFoundError, DuplicateDocumentError,
 )
@@ -25,14 +33,58 @@ from records.model import (
     OPEN_STATES, Channel, DocumentId, DocumentInfo, DocumentKind, DocumentSource, DossierId,
     DossierInfo, DossierState, Extension, ObjectKind, Transition, item_number,
 )
+from records.sealing import FieldSealer
 from records.tables import DocumentRow, DossierRow, StoredObjectRow
+from records.vault.errors import DossierKeyGoneError
 
 
 class CatalogueLookup:
-    """Row lookups and row → domain value mapping over a caller's ``Session`` (ARC-3 item numbers)."""
+    """Row lookups and row → domain value mapping over a caller's ``Session`` (ARC-3 item numbers).
 
-    def __init__(self, item_width: int) -> None:
+    Args:
+        item_width: digits of an item's sequence number.
+        sealer: seals and opens dossier fields under each dossier's key (``records.sealing``).
+        clock: the archive clock, for the creation time of a key made on a first sealed write.
+    """
+
+    def __init__(self, item_width: int, sealer: FieldSealer, *, clock: Clock) -> None:
         self._item_width = item_width
+        self._sealer = sealer
+        self._clock = clock
+
+    @property
+    def sealer(self) -> FieldSealer:
+        return self._sealer
+
+    # ------------------------------------------------------------------ sealed fields (issue #12)
+    def ensure_key(self, dossier_id: str) -> None:
+        """Make ``dossier_id``'s key if it has none yet (a dossier registered before issue #12).
+
+        The key ring is its own file, committed at once: a key made for a write that then rolls
+        back is an orphan key that seals nothing, which is harmless.
+
+        Raises:
+            DossierKeyGoneError: the key was destroyed (the dossier is disposed of).
+        """
+        try:
+            self._sealer.keyring.key(dossier_id)
+        except DossierKeyGoneError:
+            self._sealer.keyring.create(dossier_id, now=self._clock())
+
+    def seal(self, dossier_id: str, field: str, value: str | None) -> str | None:
+        """``value`` sealed for ``field`` of the dossier (its key made first if it has none)."""
+        if value is None:
+            return None
+        self.ensure_key(dossier_id)
+        return self._sealer.seal(dossier_id, field, value)
+
+    def open(self, dossier_id: str, field: str, stored: str | None) -> str | None:
+        """The clear value of a sealed field; None once the dossier's key is destroyed.
+
+        Raises:
+            WrongKeyError: the value was not sealed for this dossier and field (copied or altered).
+        """
+        return self._sealer.open(dossier_id, field, stored)
 
     def item_number(self, archive_number: str, item_seq: int, version: int = 1) -> str:
         """The item number of a document (``2611-007-03``, ``2611-007-03.v2``)."""
@@ -97,23 +149,40 @@ class CatalogueLookup:
             other = s.get(DocumentRow, doc_id)
             return None if other is None else self.item_number(dossier.archive_number, other.item_seq, other.version)
 
+        number = self.item_number(dossier.archive_number, doc.item_seq, doc.version)
         return DocumentInfo(
-            document_id=DocumentId(doc.id), item_number=self.item_number(dossier.archive_number, doc.item_seq, doc.version),
-            version=doc.version, kind=DocumentKind(doc.kind), filename=doc.filename, media_type=doc.media_type,
+            document_id=DocumentId(doc.id), item_number=number, version=doc.version, kind=DocumentKind(doc.kind),
+            # Without its key (disposed) a file name reads as the item number, as the tombstone writes it.
+            filename=self.open(dossier.id, "document.filename", doc.filename) or number, media_type=doc.media_type,
             size=doc.size, sha256=doc.sha256, received_at=doc.received_at,
             channel=Channel(doc.channel) if doc.channel else None, source=DocumentSource(doc.source),
             parent_item=number_of(doc.parent_id), supersedes_item=number_of(doc.supersedes_id),
             filed_at=doc.filed_at, filed_by=doc.filed_by, outcome=doc.outcome,
-            outcome_message=doc.outcome_message, pages=doc.pages, languages=tuple(doc.languages or ()),
+            outcome_message=self.open(dossier.id, "document.outcome_message", doc.outcome_message),
+            pages=doc.pages, languages=tuple(doc.languages or ()),
             text_chars=doc.text_chars, ocr_confidence=doc.ocr_confidence,
             review_pages=tuple(doc.review_pages or ()), kind_rule=doc.kind_rule,
-            kind_set_by=doc.kind_set_by, kind_set_reason=doc.kind_set_reason,
-            withdrawn_at=doc.withdrawn_at, withdrawn_by=doc.withdrawn_by, withdrawn_reason=doc.withdrawn_reason,
+            kind_set_by=doc.kind_set_by,
+            kind_set_reason=self.open(dossier.id, "document.kind_set_reason", doc.kind_set_reason),
+            withdrawn_at=doc.withdrawn_at, withdrawn_by=doc.withdrawn_by,
+            withdrawn_reason=self.open(dossier.id, "document.withdrawn_reason", doc.withdrawn_reason),
         )
 
-    def info(self, row: DossierRow, *, with_documents: bool = True) -> DossierInfo:
-        """A dossier row (still attached to its session) as the domain value callers see."""
-        transitions = tuple(Transition(DossierState(t.state), t.on, t.at, t.actor, t.note) for t in row.transitions)
+    def info(self, row: DossierRow, *, with_documents: bool = True,
+             opened: Collection[str] | None = None) -> DossierInfo:
+        """A dossier row (still attached to its session) as the domain value callers see.
+
+        ``opened`` names the only sealed registration fields to open (``None``: all of them, and
+        the notes and reasons); the others, notes and reasons read as blank. Only for a value that
+        stays inside a use case (a listing's deadlines and scope check need no personal field),
+        since every opened field costs an AES-GCM open per row.
+        """
+        def note(field: str, stored: str | None) -> str | None:
+            return self.open(row.id, field, stored) if opened is None else None
+
+        transitions = tuple(
+            Transition(DossierState(t.state), t.on, t.at, t.actor, note("transition.note", t.note))
+            for t in row.transitions)
         state_dates: dict[str, date] = {}
         for t in transitions:
             state_dates.setdefault(str(t.state), t.on)
@@ -124,12 +193,14 @@ class CatalogueLookup:
             documents = tuple(self.document_info(s, row, d) for d in row.documents)
         return DossierInfo(
             dossier_id=DossierId(row.id), archive_number=row.archive_number, state=DossierState(row.state),
-            registration=registration_of(row), registered_at=row.registered_at, registered_by=row.registered_by,
+            registration=registration_of(row, self._sealer, opened=opened),
+            registered_at=row.registered_at, registered_by=row.registered_by,
             state_dates=state_dates, transitions=transitions,
-            extensions=tuple(Extension(e.days, e.reason, e.approved_by, e.recorded_at) for e in row.extensions),
-            documents=documents, void_reason=row.void_reason, source_reference=row.source_reference,
+            extensions=tuple(Extension(e.days, note("extension.reason", e.reason) or "", e.approved_by, e.recorded_at)
+                             for e in row.extensions),
+            documents=documents, void_reason=note("void_reason", row.void_reason),
+            source_reference=row.source_reference,
         )
-
 
 def closed_on(row: DossierRow) -> date | None:
     """The day the dossier was closed, or None if it never was."""

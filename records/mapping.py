@@ -1,64 +1,96 @@
-"""Registration (INT-F) conversions: catalogue row ↔ domain, and user input → domain."""
+"""Registration (INT-F) conversions: catalogue row ↔ domain, and user input → domain.
+
+The row side seals and opens the personal and free-text fields with the dossier's own key
+(``records.sealing``, issue #12): a ``DossierRow`` never holds them in clear.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from typing import Any
 
 from records.errors import InvalidRegistrationError
 from records.model import Channel, ComplainantType, Registration, RespondentType
+from records.sealing import FieldSealer
 from records.tables import DossierRow
 
 
-def registration_of(row: DossierRow) -> Registration:
+def registration_of(row: DossierRow, sealer: FieldSealer, *, opened: Collection[str] | None = None) -> Registration:
+    """The registration of a dossier row, its sealed fields opened with the dossier's key (issue #12).
+
+    Once the key is destroyed (disposal) the sealed fields read as blank: ``None``, an empty
+    matter and no evidence; the fields kept in clear (respondent, category, dates …) stay.
+
+    ``opened`` limits the sealed fields opened to those named (the rest read as blank), for a
+    listing that shows only a few of them.
+
+    Raises:
+        WrongKeyError: a sealed value fails authentication (copied from another dossier or field).
+    """
+    def field_of(field: str) -> str | None:
+        if opened is not None and field not in opened:
+            return None
+        return sealer.open(row.id, field, getattr(row, field))
+
     return Registration(
-        matter=row.matter,
+        matter=field_of("matter") or "",
         received_at=row.received_at,
         channel=Channel(row.channel),
-        complainant=row.complainant,
-        complainant_contact=row.complainant_contact,
+        complainant=field_of("complainant"),
+        complainant_contact=field_of("complainant_contact"),
         complainant_type=ComplainantType(row.complainant_type) if row.complainant_type else None,
         respondent=row.respondent,
         respondent_type=RespondentType(row.respondent_type) if row.respondent_type else None,
-        request=row.request,
-        facts_and_reasons=row.facts_and_reasons,
+        request=field_of("request"),
+        facts_and_reasons=field_of("facts_and_reasons"),
         event_on=row.event_on,
-        evidence=tuple(row.evidence or ()),
-        expected_remedy=row.expected_remedy,
-        receiving_officer=row.receiving_officer,
+        evidence=sealer.open_list(row.id, "evidence", row.evidence) if opened is None or "evidence" in opened else (),
+        expected_remedy=field_of("expected_remedy"),
+        receiving_officer=field_of("receiving_officer"),
         department=row.department,
         category=row.category,
         anonymous=row.anonymous,
         collective_count=row.collective_count,
-        referring_body=row.referring_body,
+        referring_body=field_of("referring_body"),
         sla_profile=row.sla_profile,
     )
 
 
-def registration_columns(reg: Registration) -> dict[str, Any]:
-    """The DossierRow column values of a registration (``sla_profile`` is resolved by the caller)."""
+def registration_columns(dossier_id: str, reg: Registration, sealer: FieldSealer,
+                         fold: Callable[[str], str]) -> dict[str, Any]:
+    """The DossierRow column values of a registration (``sla_profile`` is resolved by the caller).
+
+    Personal and free-text fields (``SEALED_DOSSIER_FIELDS``, the evidence list) are sealed under
+    ``dossier_id``'s key, which must exist; ``complainant_mac`` is the keyed blind index of the
+    complainant's name folded by ``fold`` (the search index's ``normalize_keyword``), so equality
+    on the name needs no clear text (issue #12).
+    """
+    def sealed(field: str) -> str | None:
+        return sealer.seal(dossier_id, field, getattr(reg, field))
+
     return {
-        "matter": reg.matter,
+        "matter": sealed("matter"),
         "received_at": reg.received_at,
         "channel": reg.channel,
-        "complainant": reg.complainant,
-        "complainant_contact": reg.complainant_contact,
+        "complainant": sealed("complainant"),
+        "complainant_contact": sealed("complainant_contact"),
+        "complainant_mac": sealer.blind("complainant", fold(reg.complainant)) if reg.complainant else None,
         "complainant_type": reg.complainant_type,
         "respondent": reg.respondent,
         "respondent_type": reg.respondent_type,
-        "request": reg.request,
-        "facts_and_reasons": reg.facts_and_reasons,
+        "request": sealed("request"),
+        "facts_and_reasons": sealed("facts_and_reasons"),
         "event_on": reg.event_on,
-        "evidence": list(reg.evidence),
-        "expected_remedy": reg.expected_remedy,
-        "receiving_officer": reg.receiving_officer,
+        "evidence": sealer.seal_list(dossier_id, "evidence", reg.evidence),
+        "expected_remedy": sealed("expected_remedy"),
+        "receiving_officer": sealed("receiving_officer"),
         "department": reg.department,
         "category": reg.category,
         "anonymous": reg.anonymous,
         "collective_count": reg.collective_count,
-        "referring_body": reg.referring_body,
+        "referring_body": sealed("referring_body"),
     }
 
 

@@ -257,7 +257,7 @@ class DeadlineReminders:
         """Every running clock of every open dossier that is overdue or due by ``as_of + days_ahead``."""
         horizon = as_of + timedelta(days=self.days_ahead)
         out = []
-        for info in self._records.dossier_timelines("reminders"):
+        for info in self._records.dossier_timelines("reminders", opened=("matter",)):  # the one sealed field shown
             if info.state not in OPEN_STATES:
                 continue
             target = target_of(info, self._tz)

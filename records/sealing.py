@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from records.clock import Clock, system_clock
 from records.vault.dossier_keys import DossierKeyring
 from records.vault.errors import DossierKeyGoneError, WrongKeyError
 
@@ -54,8 +55,9 @@ def _aad(dossier_id: str, field: str) -> bytes:
 class FieldSealer:
     """Seals and opens one dossier's fields with that dossier's key; keys the blind indexes."""
 
-    def __init__(self, keyring: DossierKeyring) -> None:
+    def __init__(self, keyring: DossierKeyring, *, clock: Clock = system_clock) -> None:
         self._keyring = keyring
+        self._clock = clock
         self._blind_key: bytes | None = None
 
     @property
@@ -109,7 +111,6 @@ class FieldSealer:
             return None
         if self._blind_key is None:
             if not self._keyring.has(BLIND_INDEX_OWNER):
-                from records.clock import system_clock
-                self._keyring.create(BLIND_INDEX_OWNER, now=system_clock())
+                self._keyring.create(BLIND_INDEX_OWNER, now=self._clock())
             self._blind_key = self._keyring.key(BLIND_INDEX_OWNER)
         return hmac.new(self._blind_key, f"{field}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -11,11 +11,16 @@ their use cases on, so callers keep one entry point. They share the row lookups
 (``records.lookup.CatalogueLookup``) and one ``records.events.ChangeAnnouncer``, so a listener
 registered here hears of changes whichever service made them. The one place that builds and
 wires all of them is ``web/bootstrap.py``.
+
+Personal and free-text fields are written sealed under the dossier's own key (issue #12, ACS-10):
+registration makes that key before its commit, and every note or reason goes through
+``CatalogueLookup.seal``; the complainant's name is also kept as a keyed blind index
+(``complainant_mac``) for equality without clear text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 import logging
@@ -26,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from records.access.policy import fold_keyword
 from records.clock import Clock
 from records.db import UnitOfWork
 from records.deadlines import ClockState, ClockStatus, DossierDates, SlaProfile, WorkingCalendar, clocks, stopped
@@ -61,6 +67,10 @@ class DossierSummary:
     overdue_clocks: tuple[ClockStatus, ...] = ()
 
 
+#: The sealed fields a listing shows (``DossierSummary``); the others stay sealed while listing.
+_SUMMARY_FIELDS = frozenset({"matter", "complainant"})
+
+
 class RecordsService:
     """Use cases of the archive core: registration and lifecycle here; documents, vault upkeep and
     disposal handed on to the services it is composed of (``filing``, ``upkeep``, ``tombstones``)."""
@@ -82,6 +92,7 @@ class RecordsService:
         tz: ZoneInfo,
         clock: Clock,
         closing_check: Callable[[DossierInfo], list[str]] | None = None,
+        fold: Callable[[str], str] = fold_keyword,
     ) -> None:
         self._uow = uow
         self._lookup = lookup
@@ -94,6 +105,9 @@ class RecordsService:
         # What a dossier still lacks before it may be closed (ARC-2); the completeness rule is the
         # archive department's (retention.sealing), handed in by the composition root.
         self._closing_check = closing_check or (lambda info: [])
+        # How the complainant's name is folded before its blind index is keyed (issue #12); the
+        # composition root passes the search index's ``normalize_keyword``, so both agree.
+        self._fold = fold
         #: The after-commit listeners every part of the records core announces to.
         self.announcer = announcer
         self.filing = filing
@@ -101,6 +115,11 @@ class RecordsService:
         self.tombstones = tombstones
         #: The index outbox's rows, for its drainer (``search.outbox.IndexOutbox``).
         self.outbox = outbox
+
+    @property
+    def lookup(self) -> CatalogueLookup:
+        """The row lookups and field sealing every records service shares (bag import writes history with it)."""
+        return self._lookup
 
     # ------------------------------------------------------------------ listeners
     def on_index_changes(self, listener: Callable[[CommittedChanges], None]) -> None:
@@ -119,15 +138,20 @@ class RecordsService:
         now = self._clock()
         local_day = now.astimezone(self._tz).date()
         series = self._numbering.series(local_day)
+        dossier_id = uuid.uuid4().hex
+        # The dossier's own key first (issue #12): its personal fields are sealed under it in the
+        # commit below. The key ring commits on its own, so a registration that then rolls back
+        # leaves an orphan key that seals nothing — harmless, and never a field without its key.
+        self._lookup.sealer.keyring.create(dossier_id, now=now)
         with self._uow.write() as s:
             serial = allocate_serial(s, series)
             row = DossierRow(
-                id=uuid.uuid4().hex,
+                id=dossier_id,
                 archive_number=self._numbering.format(local_day, serial),
                 series=series,
                 serial=serial,
                 state=DossierState.REGISTERED,
-                **registration_columns(reg),
+                **registration_columns(dossier_id, reg, self._lookup.sealer, self._fold),
                 sla_profile=reg.sla_profile or self._default_profile,
                 registered_at=now,
                 registered_by=actor,
@@ -189,11 +213,12 @@ class RecordsService:
             if to is DossierState.VOID:
                 if not note:
                     raise InvalidRegistrationError("reason", "withdrawing a dossier needs a reason")
-                row.void_reason = note
+                row.void_reason = self._lookup.seal(row.id, "void_reason", note)
             if to is DossierState.CLOSED:
                 note = self._closing_note(self._lookup.info(row), note, override_reason)
             row.state = to
-            row.transitions.append(TransitionRow(state=to, on=effective, at=now, actor=actor, note=note))
+            row.transitions.append(TransitionRow(state=to, on=effective, at=now, actor=actor,
+                                                 note=self._lookup.seal(row.id, "transition.note", note)))
             # The index holds each document's dossier state: it must follow, whatever happens next.
             change = self.announcer.record(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
             s.flush()
@@ -237,7 +262,8 @@ class RecordsService:
             today = now.astimezone(self._tz).date()
             row.state = back_to
             row.transitions.append(TransitionRow(state=back_to, on=max(today, row.transitions[-1].on), at=now,
-                                                 actor=actor, note=f"reopened: {reason.strip()}"))
+                                                 actor=actor, note=self._lookup.seal(row.id, "transition.note",
+                                                                                     f"reopened: {reason.strip()}")))
             change = self.announcer.record(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
             s.flush()
             entries = [entry_of(change)]
@@ -256,7 +282,8 @@ class RecordsService:
             row = self._lookup.dossier_row(s, ref)
             if DossierState(row.state) not in (DossierState.ACCEPTED, DossierState.INVESTIGATING):
                 raise InvalidTransitionError(row.archive_number, row.state, "extend the conclusion period")
-            row.extensions.append(ExtensionRow(days=days, reason=reason.strip(), approved_by=approved_by, recorded_at=self._clock()))
+            row.extensions.append(ExtensionRow(days=days, reason=self._lookup.seal(row.id, "extension.reason", reason.strip()),
+                                               approved_by=approved_by, recorded_at=self._clock()))
             s.flush()
             return self._lookup.info(row)
 
@@ -308,7 +335,9 @@ class RecordsService:
             counts = dict(s.execute(select(DocumentRow.dossier_id, func.count()).group_by(DocumentRow.dossier_id)).all())
             out: list[DossierSummary] = []
             for row in s.scalars(q):
-                info = self._lookup.info(row, with_documents=False)
+                # Only the two sealed fields a summary shows are opened (issue #12): the scope check and
+                # the clocks read clear fields only, and each opened field is an AES-GCM open per row.
+                info = self._lookup.info(row, with_documents=False, opened=_SUMMARY_FIELDS)
                 if visible is not None and not visible(info):
                     continue
                 # Overdue = a time limit that has passed with its step still not taken (TL-36 催办).
@@ -317,9 +346,10 @@ class RecordsService:
                 late = bool(late_clocks)
                 if overdue_on is not None and not late:
                     continue
+                # Matter and complainant as opened by ``info`` (sealed in the row, issue #12).
                 out.append(DossierSummary(
-                    archive_number=row.archive_number, state=DossierState(row.state), matter=row.matter,
-                    complainant=row.complainant, respondent=row.respondent, channel=Channel(row.channel),
+                    archive_number=row.archive_number, state=DossierState(row.state), matter=info.registration.matter,
+                    complainant=info.registration.complainant, respondent=row.respondent, channel=Channel(row.channel),
                     received_at=row.received_at, documents=counts.get(row.id, 0), overdue=late,
                     overdue_clocks=late_clocks,
                 ))
@@ -327,10 +357,14 @@ class RecordsService:
                     break
             return out
 
-    def dossier_timelines(self, actor: str, *, received_before: datetime | None = None) -> list[DossierInfo]:
+    def dossier_timelines(self, actor: str, *, received_before: datetime | None = None,
+                          opened: Collection[str] | None = None) -> list[DossierInfo]:
         """Every dossier with its timeline and extensions but no documents, oldest first (read-only).
 
         For statistics (STA-01, STA-09): one query instead of a ``get_dossier`` per dossier.
+        ``opened`` names the only sealed registration fields a report needs (issue #12; ``None``:
+        all, with notes and reasons); the rest read as blank, which spares an AES-GCM open per field
+        and row (``CatalogueLookup.info``).
         """
         with self._uow.read() as s:
             q = select(DossierRow).options(
@@ -338,7 +372,7 @@ class RecordsService:
             ).order_by(DossierRow.received_at, DossierRow.serial)
             if received_before is not None:
                 q = q.where(DossierRow.received_at < received_before)
-            return [self._lookup.info(row, with_documents=False) for row in s.scalars(q)]
+            return [self._lookup.info(row, with_documents=False, opened=opened) for row in s.scalars(q)]
 
     def _dates(self, info: DossierInfo) -> DossierDates:
         d = info.state_dates
@@ -452,6 +486,10 @@ class RecordsService:
     def tombstone_dossier(self, actor: str, ref: str, *, note: str) -> DossierInfo:
         """See :meth:`DossierTombstones.tombstone_dossier`."""
         return self.tombstones.tombstone_dossier(actor, ref, note=note)
+
+    def replay_destruction(self, actor: str, ref: str, *, note: str) -> DossierInfo:
+        """See :meth:`DossierTombstones.replay_destruction` (after a restore, as the destruction ledger says)."""
+        return self.tombstones.replay_destruction(actor, ref, note=note)
 
 
 def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:

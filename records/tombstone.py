@@ -20,6 +20,11 @@ officer), named in the archive's own statistics, sanctions and staff records for
 those are kept. Everything about the complainant (name, contact, type) and the matter
 (request, facts, remedy, evidence, notes, file names) is blanked.
 
+Since issue #12 the blanked fields were stored sealed under the dossier's own key; blanking them
+still matters (the key may be destroyed after the tombstone, and a clear blank reads the same
+with or without it), and the blanks are written in clear, so the tombstone reads the same once
+the key is gone.
+
 Every step is idempotent, so a disposal that crashed half-way is completed by running it again.
 """
 
@@ -182,6 +187,8 @@ class DossierTombstones:
                          "request", "facts_and_reasons", "expected_remedy", "receiving_officer", "referring_body",
                          "void_reason"):
                 setattr(row, name, None)
+            # The name's blind index goes too: with the archive-wide index key it still tells who complained.
+            row.complainant_mac = None
             row.evidence = []
             for t in row.transitions:
                 t.note = None
@@ -193,6 +200,8 @@ class DossierTombstones:
                 doc.outcome_message = None
             local_day = now.astimezone(self._tz).date()
             row.state = DossierState.DISPOSED
+            # In clear, unlike other notes (issue #12): it names the rule and the disposition, never
+            # content, and must stay readable once the dossier's key is destroyed.
             row.transitions.append(TransitionRow(state=DossierState.DISPOSED, on=local_day, at=now, actor=actor,
                                                  note=note))
             change = self._announcer.record(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)
@@ -202,6 +211,42 @@ class DossierTombstones:
         self._uow.checkpoint()  # best effort: a reader holding an old snapshot delays it to the next one
         self._announcer.announce(entries)
         log.info("dossier %s disposed of by %s (%s)", info.archive_number, actor, note)
+        return info
+
+    def replay_destruction(self, actor: str, ref: str, *, note: str) -> DossierInfo:
+        """Destroy again, after a restore, a dossier the destruction ledger says was destroyed (RET; issue #12).
+
+        Unlike :meth:`destroy_data_keys` and :meth:`tombstone_dossier` this asks nothing of the
+        dossier's state: the backup it came back from may be older than its sealing (closed, or
+        still open), but the signed ledger says it was destroyed, and destroyed stays destroyed.
+        Two commits: every object's wrapped data key nulled (the index drops its documents), the
+        dossier taken to SEALED as the ledger found it; then the tombstone, exactly as a disposal
+        writes it. A crash between them is completed by calling this again; on a disposed
+        dossier it changes nothing. Deleting the blobs is the caller's (the restore copies none
+        of a shredded object).
+        """
+        now = self._clock()
+        with self._uow.write() as s:
+            row = self._lookup.dossier_row(s, ref)
+            if DossierState(row.state) is not DossierState.DISPOSED:
+                doc_ids = select(DocumentRow.id).where(DocumentRow.dossier_id == row.id)
+                for o in s.scalars(select(StoredObjectRow).where(
+                        StoredObjectRow.document_id.in_(doc_ids), StoredObjectRow.shredded_at.is_(None))).all():
+                    o.wrapped_key, o.key_id, o.shredded_at = None, None, now
+                changes = [self._announcer.record(s, IndexChange.DOCUMENT_REMOVED, doc_id, now)
+                           for doc_id in s.scalars(doc_ids.order_by(DocumentRow.item_seq, DocumentRow.version))]
+                # The ledger's word stands for the seal the old backup never saw: only a sealed
+                # dossier is tombstoned, and this one was sealed when it was destroyed.
+                row.state = DossierState.SEALED
+                s.flush()
+                entries: list[OutboxEntry] = [entry_of(c) for c in changes]
+            else:
+                entries = []
+        self._uow.checkpoint()
+        self._announcer.announce(entries)
+        info = self.tombstone_dossier(actor, ref, note=note)
+        log.info("dossier %s destroyed again after a restore, as the destruction ledger says (%s)",
+                 info.archive_number, note)
         return info
 
 

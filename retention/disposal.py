@@ -5,9 +5,13 @@ reviewed and approved (``retention.service`` checks holds, plans and approvals; 
 executes). It is idempotent per ``disposition_id``: after a crash anywhere, calling it again with
 the same arguments completes the remaining steps and writes the one certificate.
 
-- **destroy**: each dossier is crypto-shredded (``retention.shredding``): keys, then blobs, then
-  index entries, then the catalogue tombstone; finally the search index is rebuilt so that no
-  segment of it still holds the destroyed texts' terms.
+- **destroy**: each dossier is crypto-shredded (``retention.shredding``): a signed line in the
+  destruction ledger (``tools.ledger``, replayed by every restore), the catalogue's data keys, the
+  dossier's own key in the key ring, then blobs, then
+  index entries, then the catalogue tombstone. Removing the index entries is enough: the embedded
+  FTS5 index deletes with ``secure-delete`` (its postings leave the encrypted pages in place, #12),
+  so no full rebuild follows unless the caller asks (``compact_index``; for OpenSearch, whose
+  deleted documents leave its segments only at their next merge).
 - **transfer**: a BagIt package of every dossier is written and validated first
   (``retention.transfer``); only then is each dossier shredded and tombstoned the same way, its
   DISPOSED step noting the transfer. A re-run finds the validated package and does not rebuild
@@ -60,7 +64,7 @@ def execute_disposition(
     tools: DisposalTools, *, disposition_id: str, numbers: list[str], action: Action, actor: str,
     approvals: list[Approval], rules: dict[str, str], out_dir: Path, transfer_dir: Path | None = None,
     clock: Callable[[], datetime] | None = None, on_blob_deleted: Callable[[str], None] | None = None,
-    compact_index: bool = True,
+    compact_index: bool = False,
 ) -> CertificateRef:
     """Destroy or transfer ``numbers`` and write the signed certificate under ``out_dir`` (RET).
 
@@ -72,8 +76,13 @@ def execute_disposition(
         transfer_dir: the transfer package's directory; default :func:`transfer_path`.
         clock: aware UTC "now" for the certificate (tests freeze it).
         on_blob_deleted: progress callback, called with each object id whose blob is deleted.
-        compact_index: rebuild the search index afterwards, so no trace of the destroyed texts
-            stays in its files (costs a full reindex; the entries themselves are removed anyway).
+        compact_index: also rebuild the search index afterwards (a full reindex, whose cost grows
+            with the archive). Off by default since #12: the embedded FTS5 index deletes with
+            ``secure-delete``, which removes a destroyed document's postings from its encrypted
+            pages in place when its entry is removed, so a rebuild adds nothing there. On
+            OpenSearch/Elasticsearch a deleted document is only marked deleted and its terms vanish
+            from the Lucene segments at their next merge; pass True (or force-merge the index) where
+            that interval matters. The entries themselves are removed either way.
 
     Raises:
         InvalidTransitionError: a dossier is not sealed; nothing was destroyed.
@@ -102,10 +111,12 @@ def execute_disposition(
             note = (f"{'transferred' if action == 'transfer' else 'destroyed'} under rule {rule} "
                     f"(disposition {disposition_id})")
             destroy_dossier(records, tools.vault, tools.search, info.archive_number, actor=actor, note=note,
-                            on_blob_deleted=on_blob_deleted)
+                            on_blob_deleted=on_blob_deleted, ledger=tools.ledger,
+                            clock=tools.clock or clock, scrubbers=tools.scrubbers)
         if compact_index:
-            # Deleted entries linger in an inverted index's segments (FTS5, Lucene) until merged:
-            # a fresh generation built from the live documents is the only copy without them.
+            # Not needed for FTS5 (secure-delete removed the postings in place, #12); Lucene keeps
+            # deleted documents' terms in its segments until they merge, and a fresh index built
+            # from the live documents holds none of them.
             tools.search.rebuild(records.filed_documents(actor))
         infos = [records.get_dossier(actor, n) for n in numbers]
     else:

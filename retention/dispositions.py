@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from records.access.identity import Action, Identity, Role
 from records.access.service import AccessService
 from records.access.tables import dossier_target
-from records.clock import system_clock
+from records.clock import Clock, system_clock
 from records.db import UnitOfWork
 from records.model import DossierState, FiledDocument
 from records.service import RecordsService
@@ -37,6 +37,7 @@ from retention.errors import (
 from retention.holds import HoldDesk
 from retention.model import Approval, CertificateRef, Disposition, DispositionState
 from retention.shredding import ShreddingSearch
+from retention.ledger import DestructionLedger
 from retention.tables import ApprovalRow, DispositionRow, PlanRow
 
 __all__ = ["DisposalIndex", "DisposalTools", "DispositionDesk", "DueItem", "disposition_of"]
@@ -79,6 +80,13 @@ class DisposalTools:
     vault: Vault
     search: DisposalIndex
     access: AccessService
+    # The signed destruction ledger (issue #12): each destroyed dossier is written to it first,
+    # so a restore of an older backup destroys it again. None: not recorded (tests of the steps only).
+    ledger: DestructionLedger | None = None
+    clock: Clock | None = None  # the archive clock, stamped on destroyed dossier keys
+    # Called with each destroyed dossier's number once its keys are gone: by-products kept by
+    # other packages (intake job rows) are blanked in the same destruction (issue #12 item 3).
+    scrubbers: tuple[Callable[[str], object], ...] = ()
 
 
 def disposition_of(row: DispositionRow, approvals: Sequence[ApprovalRow]) -> Disposition:

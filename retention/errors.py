@@ -14,7 +14,13 @@
     ├── CertificateInvalidError    [VerificationFailed] (retention.certificate) altered, unsigned, another key
     ├── TransferPackageMissingError [NotAllowedInState] (retention.disposal) a transfer's package is gone
     ├── BagExistsError             [NotAllowedInState] (retention.transfer) packages are never overwritten
-    └── BagInvalidError            [DataIntegrity] (ValueError; retention.transfer) a package to import is not valid
+    ├── BagInvalidError            [DataIntegrity] (ValueError; retention.transfer) a package to import is not valid
+    ├── LedgerInvalidError         [DataIntegrity] (retention.ledger) the destruction ledger was altered
+    ├── BackupInvalidError         [DataIntegrity] (retention.backup) a backup is unfinished or a file fails its manifest
+    ├── BackupExistsError          [NotAllowedInState] (retention.backup) DEST holds a finished backup already
+    ├── RestoreTargetNotEmptyError [NotAllowedInState] (retention.backup) the data directory holds an archive
+    ├── KeyMaterialMissingError    [Configuration] (retention.backup) a restore finds no key material to use
+    └── BackupToolMissingError     [Configuration] (retention.backup) pg_dump / pg_restore not installed
     SameApproverError(AccessDeniedError) [Forbidden] the manager approving is the archivist who reviewed
 """
 
@@ -26,8 +32,11 @@ from records.access.errors import AccessDeniedError
 from records.errors import (
     ConfigurationError, DossierError, InvalidContentError, InvalidInputError, NotAllowedInStateError, NotFoundError,
 )
+from records.errors import DataIntegrityError
 
 __all__ = [
+    "BackupExistsError", "BackupInvalidError", "BackupToolMissingError", "KeyMaterialMissingError",
+    "LedgerInvalidError", "RestoreTargetNotEmptyError",
     "DispositionNotFoundError", "HoldNotFoundError", "InvalidDispositionError",
     "InvalidHoldError", "InvalidScheduleError", "ReasonRequiredError", "RetentionError", "SameApproverError", "SealIncompleteError",
 ]
@@ -95,3 +104,66 @@ class SameApproverError(AccessDeniedError):
         super().__init__(actor, "approve", disposition_id, f"{actor} reviewed this disposition; "
                          "approval must come from a different person")
         self.disposition_id = disposition_id
+
+
+# ---------------------------------------------------------------------- destruction ledger, backup, restore (issue #12)
+class LedgerInvalidError(RetentionError, DataIntegrityError):
+    """The destruction ledger (``retention.ledger``) was altered: a line is not canonical, out of
+    sequence, off the hash chain, or its signature does not verify with the archive's key."""
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"destruction ledger {where}: {problem}; restore the ledger from its key-material copy")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+class BackupInvalidError(RetentionError, DataIntegrityError):
+    """A backup to restore is incomplete (no manifest: the backup never finished) or a file in it
+    does not match its manifest (size or SHA-256)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"backup {where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class BackupExistsError(RetentionError, NotAllowedInStateError):
+    """``dossier backup DEST`` where DEST already holds a finished backup: backups are never overwritten."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"{where} already holds a finished backup (manifest.json); choose a new directory")
+        self.where = where
+
+
+class RestoreTargetNotEmptyError(RetentionError, NotAllowedInStateError):
+    """``dossier restore`` into a data directory that already holds a catalogue or vault objects."""
+
+    def __init__(self, where: str, found: str) -> None:
+        super().__init__(f"cannot restore into {where}: it already holds {found}; restore into an empty "
+                         "data directory (DOSSIER_DATA_DIR)")
+        self.where = where
+        self.found = found
+
+
+class KeyMaterialMissingError(RetentionError, ConfigurationError):
+    """A restore needs key material (master key, dossier key ring, signing key, destruction ledger)
+    that is neither where the settings point nor at the source archive's recorded path."""
+
+    def __init__(self, what: str, target: str, source: str | None) -> None:
+        hint = f" (the source archive's copy {source} is gone too)" if source else ""
+        super().__init__(f"the {what} is missing: put its key-material copy at {target}{hint}, then run "
+                         "`dossier restore` again (docs/backup.md, 'Key material')")
+        self.what = what
+        self.target = target
+        self.source = source
+
+
+class BackupToolMissingError(RetentionError, ConfigurationError):
+    """A PostgreSQL catalogue is backed up with ``pg_dump`` and restored with ``pg_restore``: not installed."""
+
+    def __init__(self, tool: str) -> None:
+        super().__init__(f"{tool} not found (needed for a PostgreSQL catalogue); install the PostgreSQL client "
+                         "tools of the server's version, or put them on PATH")
+        self.tool = tool

@@ -138,7 +138,7 @@ def persons_report(
     first, last = month_bounds(month)
     as_of = min(last, today)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
-    infos = source.dossier_timelines(actor, received_before=end)
+    infos = source.dossier_timelines(actor, received_before=end, opened=("complainant",))  # issue #12
     if departments is not None:
         infos = [i for i in infos if i.registration.department in departments]
     if visible is not None:

@@ -103,7 +103,8 @@ def complaint_register(
     check_range(first, last)
     today = now.astimezone(tz).date()
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
-    infos = source.dossier_timelines(actor, received_before=end)
+    # The register shows two sealed fields; only those are opened (issue #12).
+    infos = source.dossier_timelines(actor, received_before=end, opened=("matter", "complainant"))
     if departments is not None:
         infos = [i for i in infos if i.registration.department in departments]
     if visible is not None:

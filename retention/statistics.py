@@ -323,7 +323,7 @@ def period_report(
     """The statistics of a checked :class:`Period` (see :func:`monthly_report` for the arguments)."""
     today = now.astimezone(tz).date()
     end = datetime.combine(period.last + timedelta(days=1), datetime.min.time(), tz)
-    infos = source.dossier_timelines(actor, received_before=end)
+    infos = source.dossier_timelines(actor, received_before=end, opened=())  # clear fields only (issue #12)
     if departments is not None:
         infos = [i for i in infos if i.registration.department in departments]
     if visible is not None:

@@ -452,7 +452,7 @@ def _import_decided(records: RecordsService, ingest: BagIngest, bag_dir: Path, *
         plans.append((meta_path, meta, registration, source, history))
     out: list[ImportedDossier] = []
     for meta_path, meta, registration, source, history in plans:
-        existing = _already_imported(uow, source, registration.received_at)
+        existing = _already_imported(uow, records.lookup, source, registration.received_at)
         if existing is not None and not existing[1]:
             out.append(ImportedDossier(source, existing[0], (), existing[2], history.closed_transfer, already=True))
             log.info("dossier %s of %s was imported before as %s; unchanged", source, bag_dir, existing[0])
@@ -503,21 +503,27 @@ def _aware(value: object, tz: tzinfo) -> datetime:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
-def _already_imported(uow: UnitOfWork, source: str, received_at: datetime) -> tuple[str, bool, str] | None:
+def _already_imported(uow: UnitOfWork, lookup: CatalogueLookup, source: str,
+                      received_at: datetime) -> tuple[str, bool, str] | None:
     """(number, import unfinished, state) of the dossier an earlier import filed from ``source``, if any."""
     with uow.read() as s:
         for row in s.scalars(select(DossierRow).where(DossierRow.source_reference == source)
                              .options(selectinload(DossierRow.transitions))):
             if row.received_at == received_at:
                 steps = row.transitions
-                pending = len(steps) == 1 and (steps[0].note or "").startswith(_PENDING)
+                # The note is sealed (issue #12): opened here, compared in Python.
+                pending = len(steps) == 1 and (lookup.open(row.id, "transition.note", steps[0].note) or "").startswith(_PENDING)
                 return row.archive_number, pending, row.state
     return None
 
 
 def _register(records: RecordsService, uow: UnitOfWork, actor: str, registration: Registration, source: str,
               tz: tzinfo) -> str:
-    """Open the dossier under a new number, marked as an import of ``source`` still under way."""
+    """Open the dossier under a new number, marked as an import of ``source`` still under way.
+
+    ``register_complaint`` makes the dossier's own key before its commit (issue #12); the marker
+    note and, later, the source's history are sealed under it.
+    """
     try:
         number = records.register_complaint(actor, registration).archive_number
     except InvalidRegistrationError as exc:
@@ -529,7 +535,7 @@ def _register(records: RecordsService, uow: UnitOfWork, actor: str, registration
     with uow.write() as s:
         row = CatalogueLookup.dossier_row(s, number, load_all=True)
         row.source_reference = source
-        row.transitions[0].note = f"{_PENDING}{source}"
+        row.transitions[0].note = records.lookup.seal(row.id, "transition.note", f"{_PENDING}{source}")
     return number
 
 
@@ -553,20 +559,26 @@ def _file_documents(ingest: BagIngest, actor: str, bag_dir: Path, meta_path: Pat
 
 def _file_history(records: RecordsService, uow: UnitOfWork, number: str, source: str, history: _History,
                   now: datetime) -> None:
-    """Give the dossier the source's timeline, extensions and state, in one transaction."""
+    """Give the dossier the source's timeline, extensions and state, in one transaction.
+
+    Notes, extension reasons and the withdrawal reason are sealed under the dossier's key (issue
+    #12); ``lookup.seal`` makes the key first if an interrupted import left the dossier without one,
+    so the key is durable before this commit writes anything sealed under it.
+    """
+    lookup = records.lookup
     with uow.write() as s:
         row = CatalogueLookup.dossier_row(s, number, load_all=True)
         row.transitions.clear()
         s.flush()  # the import's own registration step goes before the source's steps come in
         for step in history.steps:
             row.transitions.append(TransitionRow(state=step.state, on=step.on, at=step.at, actor=step.actor,
-                                                 note=step.note))
+                                                 note=lookup.seal(row.id, "transition.note", step.note)))
         row.extensions.clear()
         for e in history.extensions:
-            row.extensions.append(ExtensionRow(days=e.days, reason=e.reason, approved_by=e.approved_by,
-                                               recorded_at=e.recorded_at))
+            row.extensions.append(ExtensionRow(days=e.days, reason=lookup.seal(row.id, "extension.reason", e.reason),
+                                               approved_by=e.approved_by, recorded_at=e.recorded_at))
         row.state = history.state
-        row.void_reason = history.void_reason
+        row.void_reason = lookup.seal(row.id, "void_reason", history.void_reason)
         row.source_reference = source
         # The index holds each document's dossier state: it must follow.
         change = records.announcer.record(s, IndexChange.DOSSIER_CHANGED, row.archive_number, now)

@@ -61,6 +61,6 @@ class IndexOutdatedError(SearchUnavailableError):
 
     def __init__(self, backend: str, found: str, expected: str) -> None:
         super().__init__(backend, f"index analyser version {found}, this build needs {expected}; "
-                                  "run `dossier search reindex`")
+                                  "run `dossier reindex`")
         self.found = found
         self.expected = expected

@@ -27,6 +27,7 @@ from records.numbering import NumberingScheme
 from records.events import ChangeAnnouncer
 from records.filing import DocumentFiling
 from records.lookup import CatalogueLookup
+from records.sealing import FieldSealer
 from records.outbox import CommittedChanges, IndexChange, IndexOutboxStore
 from records.service import RecordsService
 from records.compile import DossierCompiler
@@ -42,6 +43,7 @@ from records.access.gate import Gate
 from records.access.service import AccessService
 from retention.base import RetentionDecisions, ScheduleFacts
 from retention.dispositions import DisposalTools, DispositionDesk
+from retention.ledger import DestructionLedger
 from retention.holds import HoldDesk
 from retention.report_desk import ReportDesk
 from search.saved import SavedSearches
@@ -324,10 +326,17 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     search.keep_changes_during_rebuilds(outbox)
     log = AccessLog(signing_key=settings.audit_signing_key, checkpoint_file=settings.audit_checkpoint_file,
                     checkpoint_every=settings.access.checkpoint_every,
-                    checkpoint_seconds=settings.access.checkpoint_seconds, clock=clock)
+                    checkpoint_seconds=settings.access.checkpoint_seconds, clock=clock,
+                    keyring=vault.dossier_keys)  # entries' details sealed per dossier / per month (issue #12)
     access = AccessService(uow, log, fold=normalize_keyword, clock=clock)
     # The ingest pipeline and intake queue: built on first use of services.ingest / services.intake.
-    retention = _retention_service(settings, uow, records, access, log, DisposalTools(records, vault, search, access),
+    # Every destruction is first written to the signed ledger kept with the key material (issue #12),
+    # which every restore replays: destroyed stays destroyed, whatever backup comes back.
+    ledger = DestructionLedger(settings.destruction_ledger, signer=access.sign_statement,
+                               public_key=access.signing_public_key, clock=clock)
+    retention = _retention_service(settings, uow, records, access, log,
+                                   DisposalTools(records, vault, search, access, ledger=ledger, clock=clock,
+                                                 scrubbers=(_intake_scrubber(uow),)),
                                    tz=tz, clock=clock)
     # Every door (pages, API, console, workers) reads and changes dossiers through this one gate.
     gate = Gate(access, records, search, tz=tz, clock=clock)
@@ -351,7 +360,7 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
                                                 fold=normalize_keyword),
                     compiler=DossierCompiler(gate, records, tz=tz, clock=clock),
                     reports=ReportDesk(access, records, tz=tz, clock=clock),
-                    saved_searches=SavedSearches(uow, clock=clock))
+                    saved_searches=SavedSearches(uow, clock=clock, keyring=vault.dossier_keys))
 
 
 def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: ZoneInfo, clock: Clock,
@@ -362,7 +371,10 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
     ``ChangeAnnouncer`` (the after-commit listeners), so a listener registered on the
     RecordsService hears of every change, whether filing, the lifecycle or disposal made it.
     """
-    lookup = CatalogueLookup(settings.numbering.item_width)
+    # One field sealer for the whole records core (issue #12): each dossier's personal fields are
+    # sealed under its own key in the vault's key ring; the lookup seals and opens them for every service.
+    assert vault.dossier_keys is not None  # built with the vault above
+    lookup = CatalogueLookup(settings.numbering.item_width, FieldSealer(vault.dossier_keys, clock=clock), clock=clock)
     announcer = ChangeAnnouncer()
     # Closing asks the same completeness rule as sealing (ARC-2): closed must mean sealable.
     materials = materials_from_settings(settings.retention.required_materials, settings.retention.material_kinds)
@@ -371,7 +383,8 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
         lookup,
         announcer,
         filing=DocumentFiling(uow, vault, lookup, announcer, tz=tz, clock=clock),
-        upkeep=VaultUpkeep(uow, vault, lookup),
+        upkeep=VaultUpkeep(uow, vault, lookup, clock=clock,
+                           also_rewrap=[lambda: _rewrap_staging_keys(uow, vault)], fold=normalize_keyword),
         tombstones=DossierTombstones(uow, lookup, announcer, tz=tz, clock=clock),
         outbox=IndexOutboxStore(uow, clock=clock),
         numbering=NumberingScheme(settings.numbering.template, settings.numbering.serial_width),
@@ -381,6 +394,7 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
         tz=tz,
         clock=clock,
         closing_check=lambda info: missing_materials(info, required_for(materials, info.registration.sla_profile)),
+        fold=normalize_keyword,  # the complainant's blind index folds names as the search index does
     )
 
 
@@ -423,6 +437,21 @@ def _after_commit(outbox: IndexOutbox) -> Callable[[CommittedChanges], None]:
     return follow
 
 
+def _intake_scrubber(uow: UnitOfWork) -> Callable[[str], object]:
+    """A destruction's by-product scrub (issue #12 item 3): the dossier's intake job rows blanked,
+    their staging keys shredded, in a transaction of its own (``ingest.tables.scrub_intake_jobs``;
+    the staging sweep deletes the blobs). Imported on use: opening the archive loads no ingest code."""
+
+    def scrub(archive_number: str) -> int:
+        from ingest.tables import scrub_intake_jobs
+
+        with uow.write() as s:
+            count, _ = scrub_intake_jobs(s, archive_number)
+        return count
+
+    return scrub
+
+
 def _catch_up(outbox: IndexOutbox) -> None:
     """Apply what earlier processes left in the outbox (one died after a commit, or the index was down).
 
@@ -440,6 +469,13 @@ def _catch_up(outbox: IndexOutbox) -> None:
 
 
 _SEARCH_KEY_CONTEXT = {"purpose": "search-index"}
+
+
+def _rewrap_staging_keys(uow: UnitOfWork, vault: Vault) -> int:
+    # Imported here: a read never loads the ingest package.
+    from ingest.staging_keys import rewrap_staging_keys
+
+    return rewrap_staging_keys(uow, vault)
 
 
 def _search_key(settings: Settings, vault: Vault) -> bytes:

@@ -549,6 +549,8 @@ class MailIntake:
     def _orphan(self, reg: Registration) -> str | None:
         """A dossier this very message registered before a crash kept it from being filed."""
         month = reg.received_at.astimezone(self._tz).strftime("%Y-%m")
+        # Matter and complainant are sealed in the catalogue (issue #12): the summaries carry them
+        # opened, so they are compared here, in Python, never in an SQL filter.
         for s in self._records.list_dossiers(self._actor, state=DossierState.REGISTERED, month=month):
             if (s.documents == 0 and s.channel == Channel.EMAIL and s.matter == reg.matter.strip()
                     and s.complainant == reg.complainant and _same_instant(s.received_at, reg.received_at)):

@@ -36,20 +36,55 @@ locked with ``SELECT … FOR UPDATE``. The access service opens log-only transac
 (``uow.write(log_only=True)``): on SQLite they commit without an fsync inside the write lock and
 fsync the WAL right after it, before the caller sends anything, so an entry is on disk before
 the document leaves, and a checkpoint's file copy is only written once its entry is on disk.
+
+Sealed details (issue #12 item 3, "nothing readable outlives a destruction"). What an entry says
+*about people* — its ``details`` (search query texts, filters, reasons typed by staff, file
+names, notes) and its ``purpose`` — is stored sealed (AES-256-GCM, :class:`records.sealing.FieldSealer`)
+under a key of the dossier key ring (:class:`records.vault.dossier_keys.DossierKeyring`):
+
+- an entry that names one catalogued dossier (a retrieval, a filing, a lifecycle step: the
+  policy decided on that dossier, so the access service knows its id) is sealed under **that
+  dossier's own key**. Destroying the dossier destroys its key, and with it every readable trace
+  the log kept of it, in the catalogue, its WAL, old row versions and every backup — the issue's
+  requirement, with no rewrite of the append-only log;
+- every other entry (a search, a listing, an audit filter, account and grant management) names no
+  dossier: a query text such as a complainant's name cannot be tied to the dossier it finds, and
+  the entry must not wait for a dossier that may never be destroyed. It is sealed under a
+  **log-period key** (owner ``period:YYYY-MM``, the UTC month of the entry's ``at``, made on
+  first use). ``dossier audit expire-details`` destroys the period keys older than
+  ``[access] details_keep_months`` (0 = keep forever), so a schedule ends what searches said, as
+  ARC-2 and the retention schedule end what dossiers say. The month is the unit because the
+  key ring holds one small row per period and an auditor asks for months.
+
+What stays in clear, because audits filter and count on it and it says nothing about a
+complainant (ACC-NO, ROL-04): ``at``, ``actor``/``actor_id``, ``role``, ``grant_id``, ``action``,
+``object_type``, ``object_ref`` (an archive or item number, or an account/grant id), ``outcome``,
+``reason`` (the policy's reason code), and ``ip``/``user_agent`` (which describe the staff
+member's device, needed to investigate an access long after a destruction). The audit page's
+filters (:class:`LogFilter`) use only these columns, so they still run in SQL and paging is
+unchanged; nothing filters on details text.
+
+The chain hash covers the **stored** (sealed) form, so ``audit verify`` checks every entry
+without any key, before and after a destruction. A sealed entry carries a version marker in its
+details (``{"§v": "2", "§key": owner, "§box": sealed JSON of details and purpose}``); an entry
+written before issue #12 has none and is read and verified as it is. An entry whose key is gone
+reads as :data:`SEALED_DOSSIER_GONE` or :data:`SEALED_PERIOD_GONE` (readers translate it), never
+as an error. An :class:`AccessLog` built without a key ring (tests of the log alone) writes
+clear entries, as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -63,9 +98,14 @@ from records.access.identity import AccessEvent, Checkpoint, LogEntry, Outcome, 
 from records.access.tables import GENESIS_HASH, AccessLogHeadRow, AccessLogRow, CheckpointRow, storable
 from records.db import sync_wal
 from records.clock import system_clock
+from records.sealing import FieldSealer
+from records.vault.errors import DossierKeyGoneError, WrongKeyError
+
+if TYPE_CHECKING:
+    from records.vault.dossier_keys import DossierKeyring
 
 __all__ = ["AccessEvent", "AccessLog", "Checkpoint", "LogEntry", "LogFilter", "LogPage", "Outcome", "VerifyResult",
-           "ensure_signing_key"]
+           "SEALED_DOSSIER_GONE", "SEALED_PERIOD_GONE", "ensure_signing_key", "period_of"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +121,20 @@ _READ_HEAD_FOR_UPDATE = _READ_HEAD.with_for_update()
 _INSERT_ENTRY = insert(_LOG)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), entry_hash=bindparam("new_hash"))
 _PENDING, _HOOKED = "access_log.pending_checkpoints", "access_log.hooked"
+# A sealed entry's details: the version marker, the key ring owner, the sealed box (details and purpose).
+_V, _KEY, _BOX, _SEALED_V = "§v", "§key", "§box", "2"
+_BOX_FIELD = "access_log.details"   # bound into the box's AAD with the owner
+_PURPOSE_SEALED = "§sealed"         # the purpose column of a sealed entry that had one (its text is in the box)
+PERIOD_PREFIX = "period:"
+#: What a reader sees of a sealed entry's details and purpose once its key is gone (translate on display).
+SEALED_DOSSIER_GONE = "(sealed: dossier destroyed)"
+SEALED_PERIOD_GONE = "(sealed: log period expired)"
+SEALED_DETAIL = "sealed"            # the one details key such an entry shows
+
+
+def period_of(at: datetime) -> str:
+    """The key ring owner of the log period holding ``at``: ``period:YYYY-MM`` (UTC month)."""
+    return f"{PERIOD_PREFIX}{at.astimezone(timezone.utc):%Y-%m}"
 
 
 def _iso(at: datetime) -> str:
@@ -235,7 +289,8 @@ class AccessLog:
     """Appends to, reads, checkpoints and verifies the access log inside callers' sessions."""
 
     def __init__(self, *, signing_key: Path, checkpoint_file: Path, checkpoint_every: int = 100,
-                 checkpoint_seconds: float = 60.0, clock: Callable[[], datetime] = system_clock) -> None:
+                 checkpoint_seconds: float = 60.0, clock: Callable[[], datetime] = system_clock,
+                 keyring: DossierKeyring | None = None) -> None:
         """
         Args:
             checkpoint_every: sign a checkpoint every N entries (1 = every entry).
@@ -243,6 +298,8 @@ class AccessLog:
                 is this old (0 = by count only). On a quiet archive, 100 entries can take days:
                 a count alone leaves a tamper window of unbounded age.
             clock: aware UTC "now"; checkpoint ages are measured with it.
+            keyring: the dossier key ring that seals entries' details (see the module docstring);
+                ``None`` writes them in clear, as before issue #12 (tests of the log alone).
         """
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
@@ -254,6 +311,9 @@ class AccessLog:
         self._interval = timedelta(seconds=checkpoint_seconds) if checkpoint_seconds else None
         self._clock = clock
         self._key: Ed25519PrivateKey | None = None
+        self._keyring = keyring
+        self._sealer = FieldSealer(keyring) if keyring is not None else None
+        self._period_ready: str | None = None  # the period whose key this process knows exists
         # When the current unsigned stretch began, as far as this process knows: the time of the
         # last checkpoint committed (or, with none yet, of the first entry). Only ever earlier than
         # the truth (another process may have signed since), so it can only send us to the
@@ -261,15 +321,23 @@ class AccessLog:
         self._window_opened: datetime | None = None
 
     # ------------------------------------------------------------------ writing
-    def append(self, session: Session, ev: AccessEvent) -> LogEntry:
+    def append(self, session: Session, ev: AccessEvent, *, dossier_id: str | None = None) -> LogEntry:
         """Add ``ev`` as the next entry, in the caller's (writing) transaction.
+
+        ``dossier_id``: the catalogued dossier the entry names, if it names one; its details and
+        purpose are then sealed under that dossier's key, else under the period key of ``ev.at``.
+        The returned entry holds ``ev`` as given (in clear); the chain hash covers the sealed form.
 
         Raises:
             AuditChainBrokenError: the chain head is missing or behind the log; nothing can be
                 logged, so the caller's retrieval must fail too (the session is unusable after it).
             AuditKeyError: a checkpoint is due and the signing key cannot be used.
         """
-        ev = storable(ev)
+        ev = clear = storable(ev)
+        if self._sealer is not None:
+            # Sealed before the head is read: a key ring look-up (or a period key made once a
+            # month) never runs while every other appender waits for the head.
+            ev = self._sealed(ev, dossier_id)
         values = {n: getattr(ev, n) for n in _HASHED}
         values.update(outcome=str(ev.outcome), details=dict(ev.details))
         # Core statements, not ORM objects: this runs while every other appender waits for the
@@ -288,7 +356,99 @@ class AccessLog:
         session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
         if seq % self._every == 0 or self._time_due(session):
             self._sign(session, seq, digest)
-        return LogEntry(seq, ev, prev_hash=prev, entry_hash=digest)
+        return LogEntry(seq, clear, prev_hash=prev, entry_hash=digest)
+
+    # ------------------------------------------------------------------ sealing (issue #12)
+    def _owner(self, dossier_id: str | None, at: datetime) -> str | None:
+        """The key ring owner that seals an entry: its dossier's key, else its period's (made on first use).
+
+        ``None``: the period's key was destroyed already (the clock went back past an expiry);
+        the entry then keeps no details at all rather than clear ones.
+        """
+        assert self._keyring is not None
+        if dossier_id:
+            try:
+                # Idempotent; a dossier registered before issue #12 gets its key here, so that its
+                # entries still go when it is destroyed.
+                self._keyring.create(dossier_id, now=at)
+                return dossier_id
+            except DossierKeyGoneError:
+                pass  # a destroyed dossier's tombstone is read: its entry goes under the period key
+        period = period_of(at)
+        if period == self._period_ready:
+            return period  # made already this month (only months before the current one are ever expired)
+        try:
+            self._keyring.create(period, now=at)
+        except DossierKeyGoneError:
+            return None
+        self._period_ready = period
+        return period
+
+    def _sealed(self, ev: AccessEvent, dossier_id: str | None) -> AccessEvent:
+        """``ev`` as stored: details and purpose in one box sealed under the owner's key."""
+        assert self._sealer is not None
+        if not ev.details and ev.purpose is None:
+            return ev  # nothing about anyone to seal (a sign-in, a verify): stored as it is
+        owner = self._owner(dossier_id, ev.at)
+        if owner is None:
+            return replace(ev, details={SEALED_DETAIL: SEALED_PERIOD_GONE},
+                           purpose=SEALED_PERIOD_GONE if ev.purpose is not None else None)
+        box = self._sealer.seal(owner, _BOX_FIELD, _canonical({"d": dict(ev.details), "p": ev.purpose}).decode("utf-8"))
+        assert box is not None
+        return replace(ev, details={_V: _SEALED_V, _KEY: owner, _BOX: box},
+                       purpose=_PURPOSE_SEALED if ev.purpose is not None else None)
+
+    def _opened(self, ev: AccessEvent) -> AccessEvent:
+        """A stored event with its details and purpose opened; a legacy clear entry as it is.
+
+        A key that is gone reads as the marker (:data:`SEALED_DOSSIER_GONE` /
+        :data:`SEALED_PERIOD_GONE`); a box that fails authentication (altered, or moved to
+        another owner) reads as altered — ``verify`` names the entry.
+        """
+        d = ev.details
+        if d.get(_V) != _SEALED_V or _KEY not in d or _BOX not in d:
+            return ev
+        owner = str(d[_KEY])
+        gone = SEALED_PERIOD_GONE if owner.startswith(PERIOD_PREFIX) else SEALED_DOSSIER_GONE
+        opened: str | None = None
+        if self._sealer is not None:
+            try:
+                opened = self._sealer.open(owner, _BOX_FIELD, str(d[_BOX]))
+            except (WrongKeyError, ValueError):
+                gone = "(sealed: cannot be opened)"
+        if opened is None:
+            return replace(ev, details={SEALED_DETAIL: gone}, purpose=gone if ev.purpose is not None else None)
+        body = json.loads(opened)
+        return replace(ev, details={str(k): str(v) for k, v in (body.get("d") or {}).items()}, purpose=body.get("p"))
+
+    def expire_details(self, *, keep_months: int, dry_run: bool = False) -> list[str]:
+        """Destroy the period keys of months older than ``keep_months`` (by the log's clock); which ones.
+
+        With ``keep_months`` N the current month and the N before it are kept. The entries stay
+        and still verify (the chain covers their sealed form); their details read as
+        :data:`SEALED_PERIOD_GONE`. ``keep_months`` 0 destroys nothing (keep forever).
+        """
+        if self._keyring is None or keep_months <= 0:
+            return []
+        now = self._clock().astimezone(timezone.utc)
+        this_month = now.year * 12 + now.month - 1
+        expired: list[str] = []
+        for owner in self._keyring.owners():
+            if not owner.startswith(PERIOD_PREFIX):
+                continue
+            try:
+                y, m = owner[len(PERIOD_PREFIX):].split("-")
+                month = int(y) * 12 + int(m) - 1
+            except ValueError:
+                continue
+            if this_month - month > keep_months:
+                expired.append(owner)
+        if not dry_run:
+            for owner in expired:
+                self._keyring.destroy(owner, now=now)
+                if owner == self._period_ready:
+                    self._period_ready = None
+        return sorted(expired)
 
     def _time_due(self, session: Session) -> bool:
         """Whether the last checkpoint is ``checkpoint_seconds`` old, by the log's clock.
@@ -412,20 +572,21 @@ class AccessLog:
             q = q.where(AccessLogRow.actor_id == actor_id)
         if limit is not None:
             q = q.limit(limit)
-        return [LogEntry(r.seq, _event_of(r), r.prev_hash, r.entry_hash) for r in session.execute(q)]
+        return [LogEntry(r.seq, self._opened(_event_of(r)), r.prev_hash, r.entry_hash) for r in session.execute(q)]
 
     def matching(self, session: Session, where: LogFilter, *, offset: int = 0, limit: int | None = None,
                  newest_first: bool = False) -> list[LogEntry]:
         """The entries ``where`` selects, by seq (newest first if asked), ``limit`` of them from ``offset``.
 
-        The filtering runs in the database (the log outgrows memory); the chain is not checked
-        here — that is :meth:`verify`'s job, over every entry.
+        The filtering runs in the database (the log outgrows memory) on clear columns only, so
+        paging is exact; each selected entry's sealed details are opened afterwards. The chain is
+        not checked here — that is :meth:`verify`'s job, over every entry, as stored.
         """
         q = where.apply(select(AccessLogRow.__table__))
         q = q.order_by(AccessLogRow.seq.desc() if newest_first else AccessLogRow.seq).offset(max(offset, 0))
         if limit is not None:
             q = q.limit(limit)
-        return [LogEntry(r.seq, _event_of(r), r.prev_hash, r.entry_hash) for r in session.execute(q)]
+        return [LogEntry(r.seq, self._opened(_event_of(r)), r.prev_hash, r.entry_hash) for r in session.execute(q)]
 
     def count(self, session: Session, where: LogFilter) -> int:
         """How many entries ``where`` selects (for paging)."""

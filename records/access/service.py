@@ -154,7 +154,8 @@ class AccessService:
                     failure, extra["problem"] = exc, _problem(exc)
                     decision = replace(decision, allowed=False, reason=f"retrieval failed: {type(exc).__name__}")
             object_type, ref = _object_of(action, target, object_ref)
-            self._append(s, fresh, action, decision, context, object_type, ref, extra)
+            self._append(s, fresh, action, decision, context, object_type, ref, extra,
+                         dossier_id=target.dossier_id if target is not None else None)
         if failure is not None and target is not None:
             raise failure  # the dossier was known and the policy allowed: the failure is the answer
         if not decision.allowed:
@@ -179,11 +180,15 @@ class AccessService:
         fresh = current_identity(s, identity)
         decision = decide(fresh, action, target, now=self._clock(), grant_id=grant_id, fold=self._fold)
         object_type, ref = _object_of(action, target, object_ref)
-        self._append(s, fresh, action, decision, context, object_type, ref, details)
+        self._append(s, fresh, action, decision, context, object_type, ref, details,
+                     dossier_id=target.dossier_id if target is not None else None)
         return decision, fresh
 
     def _append(self, s: Session, who: Identity, action: Action, decision: Decision, context: RequestContext,
-                object_type: str, object_ref: str | None, details: Mapping[str, str] | None) -> LogEntry:
+                object_type: str, object_ref: str | None, details: Mapping[str, str] | None, *,
+                dossier_id: str | None = None) -> LogEntry:
+        # ``dossier_id``: the catalogued dossier the policy decided on; the entry's details are
+        # sealed under its key, so they go when it is destroyed (records.access.log, issue #12).
         # The entry's purpose is the grant's (ACS-04), never the caller's words: a regulator could
         # otherwise write any purpose over the one its access was granted for. What the caller
         # says goes beside it, as a note.
@@ -196,7 +201,7 @@ class AccessService:
             object_type=object_type, object_ref=object_ref, reason=decision.reason, grant_id=decision.grant_id,
             outcome=Outcome.ALLOWED if decision.allowed else Outcome.REFUSED,
             purpose=grant.purpose if grant else None, ip=context.ip, user_agent=context.user_agent, details=recorded,
-        ))
+        ), dossier_id=dossier_id)
 
     def _guarded(self, actor: Identity, action: Action, context: RequestContext, object_ref: str | None,
                  details: Mapping[str, str], work: Callable[[Session, Identity], T]) -> T:
@@ -707,6 +712,22 @@ class AccessService:
             raise AccessDeniedError(actor.name, Action.VERIFY_AUDIT_LOG, None, decision.reason)
         with self._uow.read() as s:
             return self._log.verify(s)
+
+    def expire_log_details(self, actor: Identity, *, keep_months: int, dry_run: bool = False,
+                           context: RequestContext = _NO_CONTEXT,
+                           details: Mapping[str, str] | None = None) -> list[str]:
+        """Destroy the log-period keys older than ``keep_months`` months (``dossier audit expire-details``).
+
+        Destroying keys is key management (MANAGE_KEYS), decided and logged once before any key
+        goes; the entries stay and verify, their details read "(sealed: log period expired)".
+        Returns the periods (``period:YYYY-MM``) destroyed, or that would be with ``dry_run``.
+
+        Raises:
+            AccessDeniedError: ``actor`` may not manage keys (logged).
+        """
+        self.enforce(actor, Action.MANAGE_KEYS, None, context=context, details={
+            **(details or {}), "change": "expire_log_details", "keep_months": str(keep_months), **({"dry_run": "1"} if dry_run else {})})
+        return self._log.expire_details(keep_months=keep_months, dry_run=dry_run)
 
     def checkpoint_access_log(self, actor: Identity, *, context: RequestContext = _NO_CONTEXT) -> Checkpoint | None:
         """Sign the log's current head now, in the catalogue and the checkpoint file."""

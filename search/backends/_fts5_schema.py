@@ -4,12 +4,22 @@ Facets are counted in one pass over the matching rows: each document row carries
 integer ``facet_key`` naming its (kind, category, channel, year, state) combination, listed once
 in ``facet_keys``. Counting integers in the ranking pass itself is what keeps a common word's
 search within the latency target at 100,000 documents (benchmarks/search_speed.py).
+
+Every generation is a SQLite3 Multiple Ciphers file (``apsw-sqlite3mc``): :func:`open_generation`
+keys the connection before it touches a page, so the file, its WAL and every page that reaches
+the disk are encrypted (ACS-08, issue #12 item 2). The ``fts`` table is contentless with
+``contentless_delete=1`` and FTS5 ``secure-delete`` is switched on when a generation is created:
+a delete removes the document's postings from the index pages in place, without being given
+its tokens again, so disposal needs no rebuild (RET-05, RET-07).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
+from pathlib import Path
+from typing import cast
+
+import apsw
 
 from search.analysis import index_tokens
 
@@ -48,14 +58,66 @@ CREATE INDEX IF NOT EXISTS docs_dossier ON docs (dossier_id);
 CREATE INDEX IF NOT EXISTS docs_department ON docs (department_key);
 CREATE INDEX IF NOT EXISTS docs_archive ON docs (archive_key);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    title, body, extra, tail, content='', tokenize='unicode61 remove_diacritics 0'
+    title, body, extra, tail, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
 );
 """
+
+#: How every plain (unencrypted) SQLite file starts: a generation written before #12.
+PLAIN_HEADER = b"SQLite format 3\x00"
+
+# The page cipher: ChaCha20-Poly1305 (sqlite3mc's default; every page authenticated). PBKDF2
+# stretching exists for guessable passphrases; the page key is 256 uniformly random bits from
+# HKDF, so one iteration suffices and opening the index (every CLI command) stays fast (~25 ms
+# saved per open).
+_CIPHER = ("PRAGMA cipher='chacha20'", "PRAGMA kdf_iter=1")
+
+
+def is_plain_sqlite(path: Path) -> bool:
+    """True if ``path`` is an unencrypted SQLite file (an index generation from before #12)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(PLAIN_HEADER)) == PLAIN_HEADER
+    except FileNotFoundError:
+        return False
+
+
+def open_generation(path: Path, page_key: bytes) -> apsw.Connection:
+    """A keyed connection to one generation file (created, encrypted, if it does not exist).
+
+    Raises:
+        apsw.NotADBError: the file is not encrypted under ``page_key`` (another key, or plain).
+    """
+    conn = apsw.Connection(str(path))
+    try:
+        conn.set_busy_timeout(30_000)
+        for pragma in _CIPHER:
+            conn.execute(pragma)
+        # Before anything reads a page: the key decides how every page is decrypted and written.
+        conn.execute(f"PRAGMA hexkey='{page_key.hex()}'")
+        conn.execute("PRAGMA journal_mode=WAL").fetchall()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows (docs, sealed, rewritten FTS5 leaves) are zeroed, not left in free space.
+        conn.execute("PRAGMA secure_delete=ON")
+        # A large page cache: a common word visits tens of thousands of rows, and the cache holds
+        # them decrypted (a memory map of the file, as before #12, would map only ciphertext).
+        conn.execute("PRAGMA cache_size=-131072")
+        conn.execute(SCHEMA)
+        add_missing_columns(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def enable_secure_delete(conn: apsw.Connection) -> None:
+    """Deletes overwrite postings in place (FTS5 ``secure-delete``; persistent in the generation)."""
+    conn.execute("INSERT INTO fts (fts, rank) VALUES ('secure-delete', 1)")
+
 
 FACET_COLUMNS = ("kind", "category", "channel", "year", "state")
 
 
-def add_missing_columns(conn: sqlite3.Connection) -> None:
+def add_missing_columns(conn: apsw.Connection) -> None:
     """Columns added after a generation was built (``CREATE TABLE IF NOT EXISTS`` keeps the old one).
 
     ``has_text`` (#11): an old generation reads every row as having text until `reindex`; ranking
@@ -81,18 +143,18 @@ class FacetKeys:
         self._ids: dict[tuple[object, ...], int] = {}
         self._combos: dict[int, tuple[object, ...]] = {}
 
-    def key(self, conn: sqlite3.Connection, combo: tuple[object, ...]) -> int:
+    def key(self, conn: apsw.Connection, combo: tuple[object, ...]) -> int:
         found = self._ids.get(combo)
         if found is None:
             conn.execute("INSERT OR IGNORE INTO facet_keys (kind, category, channel, year, state) VALUES (?,?,?,?,?)",
                          combo)
-            found = int(conn.execute("SELECT id FROM facet_keys WHERE kind IS ? AND category IS ? AND channel IS ?"
-                                     " AND year IS ? AND state IS ?", combo).fetchone()[0])
+            found = cast(int, conn.execute("SELECT id FROM facet_keys WHERE kind IS ? AND category IS ?"
+                                           " AND channel IS ? AND year IS ? AND state IS ?", combo).fetchall()[0][0])
             self._ids[combo] = found
             self._combos[found] = combo
         return found
 
-    def expand(self, conn: sqlite3.Connection, counts: Counter[int]) -> dict[str, dict[str, int]]:
+    def expand(self, conn: apsw.Connection, counts: Counter[int]) -> dict[str, dict[str, int]]:
         """Per-facet value counts from counts per combination key."""
         combos = self._combos
         if any(k not in combos for k in counts):

@@ -5,8 +5,10 @@ They are compressed and sealed with AES-256-GCM (random 96-bit nonce, the docume
 associated data, so a sealed row cannot be moved to another document). Names used as exact
 filters (respondent, complainant) are stored only as keyed HMAC-SHA256 digests.
 
-Two sub-keys are derived with HKDF-SHA256 from the one key the composition root passes in, so
-the same key material is never used for two purposes.
+Three sub-keys are derived with HKDF-SHA256 from the one key the composition root passes in, so
+the same key material is never used for two purposes: one seals fields, one keys the digests, and
+one is the page key with which SQLite3 Multiple Ciphers encrypts every page of the index file and
+its WAL (``Sealer.page_key``; issue #12 item 2).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Sealer:
             raise ValueError("the search index key must be at least 32 bytes")
         self._aead = AESGCM(_derive(key, b"fields"))
         self._mac_key = _derive(key, b"keywords")
+        #: 256 uniformly random bits for the page cipher (``PRAGMA hexkey``), never the sealing key.
+        self.page_key = _derive(key, b"pages")
 
     def seal(self, document_id: str, fields: dict[str, str]) -> bytes:
         nonce = os.urandom(12)

@@ -15,21 +15,37 @@ Each generation holds:
 * ``docs`` — one row per document: catalogue facts to filter, sort and count facets on
   (:mod:`._fts5_schema`); respondent and complainant only as keyed digests.
 * ``sealed`` — per document the title, text and extra *sealed* with AES-256-GCM
-  (:mod:`._sealing`), opened only for the hits of the page being shown. Contentless FTS5 on SQLite < 3.43 can delete a row only when
-  given its tokens again, so they are re-derived from the sealed fields on delete; this is why
-  the analyser version is stamped in ``meta`` and a mismatch demands a rebuild.
+  (:mod:`._sealing`), opened only for the hits of the page being shown.
 
-Residual risk (the architecture's "plaintext on disk" question): the FTS5 inverted index itself
-is on disk in the clear. It holds every bigram and stemmed word with its positions, from which
-much of a text can be reconstructed by someone with the file. Titles, texts, snippets' source
-and party names are not readable without the key. Put the data directory on an encrypted volume
-where that residual leak matters.
+Encryption at rest and real deletion (issue #12 item 2; ACS-08, RET-05): each generation is a
+SQLite3 Multiple Ciphers file (``apsw-sqlite3mc``, a current SQLite) whose pages — the inverted
+index, ``docs``, ``sealed``, and the WAL's frames — are encrypted with a page key derived by HKDF
+from the index key (:attr:`._sealing.Sealer.page_key`). ``fts`` is contentless with
+``contentless_delete=1`` and FTS5 ``secure-delete`` on, so deleting a document is a plain
+``DELETE`` that removes its postings from the index pages in place: a destroyed dossier's words
+leave the index when it is destroyed, with no rebuild and nothing re-tokenised. SQLite's own
+``secure_delete`` pragma zeroes the freed rows (``docs``, ``sealed``, rewritten index leaves)
+instead of leaving them in free pages. The analyser version is still stamped in ``meta``: query
+tokens must be made the way the index's were.
+
+A generation written before #12 (a plain SQLite file) cannot be opened with a key; it is
+reported as :class:`~search.errors.IndexOutdatedError`, like an index from another analyser
+version, and ``dossier reindex`` writes an encrypted one.
+
+Residual risk (the architecture's "plaintext on disk" question): without the key, the files
+show only their sizes and modification times — roughly how many documents and how much text the
+archive holds, and when the index last changed — and the ``-shm`` file's WAL page numbers. The
+page cipher is ChaCha20 with a Poly1305 tag per page (sqlite3mc's default), so a changed page
+fails to decrypt instead of being read. The index key is one key for the whole index, not a
+dossier's key: anyone holding it (the process, or whoever holds the archive's master key) reads
+everything the index holds now, and a *copy* of the index taken before a destruction keeps that
+dossier's words readable with it — leave the index out of backups (``dossier reindex`` rebuilds
+it). On a live system, decrypted pages sit in the process's page cache.
 """
 
 from __future__ import annotations
 
 import heapq
-import sqlite3
 import threading
 import uuid
 from collections import Counter
@@ -37,12 +53,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
+
+import apsw
 
 from records.access.model import AccessScope
 from records.durable import write_atomic
 from search.analysis import ANALYSER_VERSION, normalize_keyword
-from search.backends._fts5_schema import SCHEMA, FacetKeys, add_missing_columns, fts_columns
+from search.backends._fts5_schema import (
+    FacetKeys, enable_secure_delete, fts_columns, is_plain_sqlite, open_generation,
+)
 from search.backends._sealing import Sealer
 from search.errors import IndexOutdatedError, SearchUnavailableError
 from search.interfaces import ProgressCallback, SearchIndex
@@ -56,14 +76,27 @@ WEIGHTS = (4.0, 1.0, 2.0, 0.5)
 _BATCH = 500
 
 
+def _plain_index_error(backend: str, path: Path) -> IndexOutdatedError:
+    """The live generation is an unencrypted file from before #12: ``dossier reindex`` replaces it.
+
+    Reported as an outdated index (same code, same exit status, same cure) with its own cause.
+    """
+    exc = IndexOutdatedError(backend, "unencrypted (written before the index was encrypted at rest)",
+                             ANALYSER_VERSION)
+    exc.cause = (f"the index {path.name} was written by an earlier release, unencrypted; "
+                 "run `dossier reindex` to rebuild it encrypted")
+    exc.args = (f"search backend {backend} is unavailable: {exc.cause}",)
+    return exc
+
 
 class Fts5SearchIndex:
     """SQLite FTS5 implementation of :class:`~search.interfaces.SearchIndex` (the embedded default).
 
     Args:
         directory: where the index generations live (created if missing).
-        key: at least 32 bytes of secret key material for sealing stored fields; the
-            composition root derives it from the archive's key provider.
+        key: at least 32 bytes of secret key material for sealing stored fields and (through a
+            sub-key) encrypting the index files; the composition root derives it from the
+            archive's key provider.
     """
 
     name: ClassVar[str] = "fts5"
@@ -72,29 +105,27 @@ class Fts5SearchIndex:
         self._dir = Path(directory)
         self._sealer = Sealer(key)
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
+        self._conn: apsw.Connection | None = None
         self._current_stat: tuple[int, int] | None = None
         self._facet_keys = FacetKeys()
         try:
             self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not (self._dir / "CURRENT").exists():
                 self._swap_in(self._new_generation(lambda conn: None))
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, apsw.Error) as exc:
             raise SearchUnavailableError(self.name, f"cannot open {self._dir}: {exc}") from exc
 
     # ------------------------------------------------------------------ connection handling
-    def _open(self, path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        # A large page cache and memory-mapped reads: a common word visits tens of thousands of rows.
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA mmap_size=1073741824")
-        conn.executescript(SCHEMA)
-        add_missing_columns(conn)
-        return conn
+    def _open(self, path: Path) -> apsw.Connection:
+        if is_plain_sqlite(path):
+            raise _plain_index_error(self.name, path)
+        try:
+            return open_generation(path, self._sealer.page_key)
+        except apsw.NotADBError as exc:
+            raise SearchUnavailableError(self.name, f"the index {path.name} cannot be decrypted; "
+                                                    "was the index built with another key?") from exc
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> apsw.Connection:
         """The live generation's connection, reopened if another process swapped generations."""
         current = self._dir / "CURRENT"
         st = current.stat()
@@ -107,23 +138,25 @@ class Fts5SearchIndex:
             self._facet_keys = FacetKeys()
         return self._conn
 
-    def _checked(self) -> sqlite3.Connection:
+    def _checked(self) -> apsw.Connection:
         conn = self._connection()
         row = conn.execute("SELECT value FROM meta WHERE key = 'analyser_version'").fetchone()
         if row is None or row[0] != ANALYSER_VERSION:
             raise IndexOutdatedError(self.name, row[0] if row else "none", ANALYSER_VERSION)
         return conn
 
-    def _new_generation(self, fill: Callable[[sqlite3.Connection], None]) -> str:
+    def _new_generation(self, fill: Callable[[apsw.Connection], None]) -> str:
         name = f"index-{uuid.uuid4().hex[:12]}.sqlite3"
         conn = self._open(self._dir / name)
         try:
+            enable_secure_delete(conn)
             conn.execute("INSERT INTO meta VALUES ('analyser_version', ?)", (ANALYSER_VERSION,))
             fill(conn)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except BaseException:
             conn.close()
-            (self._dir / name).unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                (self._dir / (name + suffix)).unlink(missing_ok=True)
             raise
         conn.close()
         return name
@@ -163,12 +196,12 @@ class Fts5SearchIndex:
                 conn.execute("ROLLBACK")
                 raise
 
-    def _insert(self, conn: sqlite3.Connection, e: IndexEntry, facet_keys: FacetKeys | None = None) -> None:
+    def _insert(self, conn: apsw.Connection, e: IndexEntry, facet_keys: FacetKeys | None = None) -> None:
         extra = " ".join(v for v in (e.archive_number, e.item_number, e.respondent, e.complainant) if v)
         mac = self._sealer.mac
         facet_key = (facet_keys or self._facet_keys).key(
             conn, (e.kind, e.category, e.channel, e.received_on.year, e.state))
-        cur = conn.execute(
+        conn.execute(
             "INSERT INTO docs (document_id, dossier_id, archive_number, item_number, archive_key, item_key,"
             " kind, channel, state, category_key, department_key, respondent_mac, complainant_mac,"
             " received_on, closed_on, filed_at, facet_key, has_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -181,28 +214,27 @@ class Fts5SearchIndex:
              e.received_on.isoformat(), e.closed_on.isoformat() if e.closed_on else None,
              e.filed_at.isoformat(), facet_key, int(e.has_text)),
         )
-        # "heading" is only shown (the hit's title); "title" (the matter) is what ranks and is re-tokenised on delete.
+        rowid = conn.last_insert_rowid()
+        # "heading" is only shown (the hit's title); "title" (the matter) is what ranks.
         sealed = self._sealer.seal(e.document_id, {"title": e.title, "text": e.text, "extra": extra,
                                                    "heading": e.heading})
-        conn.execute("INSERT INTO sealed (rowid, fields) VALUES (?, ?)", (cur.lastrowid, sealed))
+        conn.execute("INSERT INTO sealed (rowid, fields) VALUES (?, ?)", (rowid, sealed))
         conn.execute("INSERT INTO fts (rowid, title, body, extra, tail) VALUES (?,?,?,?,?)",
-                     (cur.lastrowid, *fts_columns(e.title, e.text, extra)))
+                     (rowid, *fts_columns(e.title, e.text, extra)))
 
-    def _remove(self, conn: sqlite3.Connection, document_id: str) -> None:
-        row = conn.execute("SELECT d.rowid, s.fields FROM docs d JOIN sealed s ON s.rowid = d.rowid"
-                           " WHERE d.document_id = ?", (document_id,)).fetchone()
-        if row is None:
+    def _remove(self, conn: apsw.Connection, document_id: str) -> None:
+        row = conn.execute("SELECT rowid FROM docs WHERE document_id = ?", (document_id,)).fetchall()
+        if not row:
             return
-        fields = self._open_sealed(document_id, row[1])
-        conn.execute("INSERT INTO fts (fts, rowid, title, body, extra, tail) VALUES ('delete', ?,?,?,?,?)",
-                     (row[0], *fts_columns(fields["title"], fields["text"], fields["extra"])))
-        conn.execute("DELETE FROM docs WHERE rowid = ?", (row[0],))
-        conn.execute("DELETE FROM sealed WHERE rowid = ?", (row[0],))
+        # secure-delete: the postings are removed from the index pages in place (no tokens needed).
+        conn.execute("DELETE FROM fts WHERE rowid = ?", (row[0][0],))
+        conn.execute("DELETE FROM docs WHERE rowid = ?", (row[0][0],))
+        conn.execute("DELETE FROM sealed WHERE rowid = ?", (row[0][0],))
 
     def rebuild(self, entries: Iterable[IndexEntry], *, progress: ProgressCallback | None = None) -> int:
         count = 0
 
-        def fill(conn: sqlite3.Connection) -> None:
+        def fill(conn: apsw.Connection) -> None:
             nonlocal count
             facet_keys = FacetKeys()
             for batch in _batches(entries, _BATCH):
@@ -276,7 +308,7 @@ class Fts5SearchIndex:
             hits = self._hits(conn, page, plan.leaves)
         return SearchPage(query, hits, total, facets)
 
-    def _ranked(self, conn: sqlite3.Connection, source: str, condition: str, args: list[object], score: str,
+    def _ranked(self, conn: apsw.Connection, source: str, condition: str, args: list[object], score: str,
                 query: SearchQuery) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
         """Best first: one pass yields the total, the facets and the scores; the page is picked here."""
         # (score, rowid) first, so plain tuple order ranks: equal scores put the later-filed
@@ -287,9 +319,9 @@ class Fts5SearchIndex:
                             args).fetchall()
         facets = self._facet_keys.expand(conn, Counter(map(itemgetter(3), rows))) if query.facets else {}
         best = heapq.nlargest(query.offset + query.page_size, rows, key=itemgetter(0, 1, 2))
-        return len(rows), facets, [(r[2], r[1]) for r in best[query.offset:]]
+        return len(rows), facets, [(cast(int, r[2]), cast(float, r[1])) for r in best[query.offset:]]
 
-    def _ordered(self, conn: sqlite3.Connection, source: str, condition: str, args: list[object], score: str,
+    def _ordered(self, conn: apsw.Connection, source: str, condition: str, args: list[object], score: str,
                  query: SearchQuery) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
         """By date: counts grouped by facet key, the page by the received-date index."""
         facets: dict[str, dict[str, int]] = {}
@@ -299,16 +331,16 @@ class Fts5SearchIndex:
             total = sum(counts.values())
             facets = self._facet_keys.expand(conn, counts)
         else:
-            total = conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}", args).fetchone()[0]
+            total = cast(int, conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}", args).fetchall()[0][0])
         # "Relevance" without words is newest first, items with text before those without (#11).
         order = _order(query.sort)
         if query.sort is SortOrder.RELEVANCE:
             order = "d.has_text DESC, " + order
         rows = conn.execute(f"SELECT d.rowid, {score} FROM {source} WHERE {condition} ORDER BY {order}"
                             " LIMIT ? OFFSET ?", [*args, query.page_size, query.offset]).fetchall()
-        return total, facets, [(r[0], r[1]) for r in rows]
+        return total, facets, [(cast(int, r[0]), cast(float, r[1])) for r in rows]
 
-    def _hits(self, conn: sqlite3.Connection, page: list[tuple[int, float]], leaves: Sequence[TextLeaf]
+    def _hits(self, conn: apsw.Connection, page: list[tuple[int, float]], leaves: Sequence[TextLeaf]
               ) -> tuple[SearchHit, ...]:
         if not page:
             return ()
@@ -347,7 +379,7 @@ class Fts5SearchIndex:
 
 
 class _SqliteErrors:
-    """Turns sqlite3 failures into SearchUnavailableError (the catalogue is unaffected)."""
+    """Turns SQLite (apsw) failures into SearchUnavailableError (the catalogue is unaffected)."""
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
@@ -356,7 +388,7 @@ class _SqliteErrors:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, (sqlite3.Error, OSError)):
+        if isinstance(exc, (apsw.Error, OSError)):
             raise SearchUnavailableError(self.backend, str(exc)) from exc
 
 

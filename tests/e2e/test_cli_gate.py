@@ -143,6 +143,8 @@ def _calls(a: Archive, tmp: Path) -> list[tuple[list[str], str, str | None, str,
          "archivist", "handler_a", "manage_calendar", "calendar:2027"),
         (["calendar", "show", "2027"], "admin", "manager", "manage_calendar", "calendar:2027"),
         (["keys", "rotate"], "admin", "archivist", "manage_keys", None),
+        (["backup", str(tmp / "backup")], "admin", "archivist", "manage_keys", None),
+        (["audit", "expire-details", "--keep-months", "1"], "admin", "archivist", "manage_keys", None),
         # statistics reports and the register: listings limited to the caller's scope, files need export rights
         (["report", "monthly", "2025-10", "--format", "csv", "-o", str(tmp / "m.csv")], "manager", "admin",
          "list_dossiers", None),

@@ -39,6 +39,14 @@ class PostgresServer:
     host: str
     port: int
     user: str
+    data: Path | None = None  # the cluster's directory: tests read its table files and WAL raw
+
+    def checkpoint(self) -> None:
+        """Force a checkpoint, so what the WAL held is written to the table files too."""
+        import psycopg
+
+        with psycopg.connect(host=self.host, port=self.port, user=self.user, dbname="postgres", autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
@@ -71,7 +79,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     except subprocess.CalledProcessError as exc:
         log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
         pytest.fail(f"PostgreSQL did not start: {exc.stderr.decode(errors='replace')}\n{log}")
-    server = PostgresServer("127.0.0.1", port, "dossier")
+    server = PostgresServer("127.0.0.1", port, "dossier", data)
     try:
         deadline = time.monotonic() + 30
         while True:

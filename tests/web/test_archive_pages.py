@@ -16,10 +16,8 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from records.model import DocumentAnalysis, DocumentKind, DossierState, Registration
-from records.tables import TransitionRow
 from retention.model import DispositionState
 from tests.web.conftest import OPERATOR, LogCounter, World, csrf_token, sign_in_as
 from web.bootstrap import Services
@@ -126,8 +124,7 @@ def test_amend_a_sealed_dossier_with_a_reason_files_the_item(client: FlaskClient
     added = [d for d in info.documents if d.filename == "补充证据.txt"]
     assert len(info.documents) == before + 1 and added and added[0].kind is DocumentKind.EVIDENCE
     assert info.state is DossierState.SEALED
-    with services.uow.read() as s:
-        notes = [t.note or "" for t in s.scalars(select(TransitionRow).where(TransitionRow.state == DossierState.SEALED))]
+    notes = [t.note or "" for t in info.transitions if t.state is DossierState.SEALED]  # opened (sealed at rest)
     assert any(added[0].item_number in n and "复议机关补充送达证据" in n for n in notes)
 
 

@@ -324,6 +324,32 @@ def audit_checkpoint(cli: CliContext) -> None:
     click.echo("the access log is empty" if cp is None else f"checkpoint at entry {cp.seq}: {cp.entry_hash}")
 
 
+@audit.command("expire-details")
+@click.option("--keep-months", type=click.IntRange(min=0), default=None,
+              help="Months of search details to keep (default: [access] details_keep_months; 0 = forever).")
+@click.option("--dry-run", is_flag=True, help="Only name the periods whose keys would be destroyed.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def audit_expire_details(cli: CliContext, keep_months: int | None, dry_run: bool, as_json: bool) -> None:
+    """Destroy the log-period keys older than the kept months: the details of those months' entries
+    that name no dossier (search queries, filters) become unreadable; every entry still verifies."""
+    months = cli.settings.access.details_keep_months if keep_months is None else keep_months
+    periods = _access(cli).expire_log_details(cli.identity, keep_months=months, dry_run=dry_run, context=cli.context,
+                                              details=cli.auth)
+    if as_json:
+        echo_json({"keep_months": months, "dry_run": dry_run, "destroyed": [] if dry_run else periods,
+                   "would_destroy": periods if dry_run else []})
+        return
+    if months == 0:
+        click.echo("details_keep_months is 0: log-period keys are kept forever; nothing destroyed")
+        return
+    verb = "would destroy" if dry_run else "destroyed"
+    for p in periods:
+        click.echo(f"{verb} {p}")
+    click.echo(f"{len(periods)} log period key(s) {verb}; months kept: {months}")
+
+
 def _entry_json(e: LogEntry) -> dict[str, object]:
     body: dict[str, object] = {"seq": e.seq, **to_jsonable(e.event)}
     body.update(prev_hash=e.prev_hash, entry_hash=e.entry_hash)

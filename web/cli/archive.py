@@ -58,7 +58,9 @@ def keys_rotate(cli: CliContext, as_json: bool) -> None:
     if as_json:
         echo_json(report)
     else:
-        click.echo(f"new master key {report.new_key_id}: {report.rewrapped} data keys re-wrapped")
+        click.echo(f"new master key {report.new_key_id}: {report.rewrapped} data keys re-wrapped, "
+                   f"{report.moved_under_dossier_keys} moved under their dossier's key, "
+                   f"{report.dossier_keys_rewrapped} dossier keys and {report.staging_keys_rewrapped} staging keys re-wrapped")
 
 
 @keys.command("create")

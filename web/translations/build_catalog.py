@@ -558,6 +558,8 @@ ZH = {
 "Tick the box to confirm the revocation; the grant was not revoked.":"请勾选确认后再撤销；授权未被撤销。",
 "Grant revoked: the regulator can no longer see what it covered.":"授权已撤销：监管机构不能再查看其所涵盖的案卷。",
 "Confirm":"确认",
+"(sealed: dossier destroyed)":"（已密封：案卷已销毁）",
+"(sealed: log period expired)":"（已密封：日志期限已过）",
 }
 def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'
 pot = open(sys.argv[1]).read()

@@ -13,6 +13,11 @@ service forces that, so no filter here can widen it. The filtering runs in SQL.
 
 A filter that cannot be read (a bad date, an unknown action) is named above the list and the
 list is shown without it; a name nobody has is simply an empty list — never an error page.
+
+Entries' details and purposes are stored sealed (issue #12, :mod:`records.access.log`); the log
+opens them as it reads. One whose key was destroyed with its dossier, or expired with its log
+period, shows a translated "(sealed: …)" marker instead, never an error. The CSV carries the
+opened details in its last column.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -28,13 +34,13 @@ from flask import Response, render_template, request
 from flask_babel import gettext as _
 
 from records.access.identity import Action, Outcome
-from records.access.log import LogEntry, LogFilter
+from records.access.log import SEALED_DOSSIER_GONE, SEALED_PERIOD_GONE, LogEntry, LogFilter
 from retention.cells import safe_row
 from web.auth import identity, request_context, services, zone
 from web.ui import bp
 from web.ui.labels import label
 
-__all__ = ["PAGE_SIZE", "reason_label"]
+__all__ = ["PAGE_SIZE", "details_text", "reason_label", "sealed_label"]
 
 PAGE_SIZE = 100
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -97,9 +103,10 @@ def audit() -> str:
                                                 context=request_context())
     # A page past the end (the filter narrowed since) shows no rows and a link back: asking again for
     # the last page would write a second log entry for one request.
-    return render_template("audit.html", entries=result.entries, result=result, args=args, problems=problems,
+    return render_template("audit.html", entries=[_shown(e) for e in result.entries], result=result, args=args, problems=problems,
                            actions=sorted(Action, key=lambda a: label(a.value)), outcomes=list(Outcome),
-                           query=lambda **extra: _query(args, **extra), tz=zone(), reason_label=reason_label)
+                           query=lambda **extra: _query(args, **extra), tz=zone(), reason_label=reason_label,
+                           details_text=details_text)
 
 
 @bp.route("/audit.csv")
@@ -111,9 +118,9 @@ def audit_export() -> Response:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([_("No."), _("When"), _("Who"), _("Role"), _("Action"), _("Object type"), _("Object"),
-                _("Outcome"), _("Reason"), _("Purpose"), _("From IP")])
+                _("Outcome"), _("Reason"), _("Purpose"), _("From IP"), _("Details")])
     for e in result.entries:
-        w.writerow(safe_row(_row(e, tz)))
+        w.writerow(safe_row(_row(_shown(e), tz)))
     data = ("\ufeff" + buf.getvalue()).encode("utf-8")
     name = f"access-log-{services().today(tz).isoformat()}.csv"
     resp = Response(data, mimetype="text/csv")
@@ -126,7 +133,31 @@ def _row(e: LogEntry, tz: Any) -> list[object]:
     ev = e.event
     return [e.seq, ev.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), ev.actor, label(ev.role), label(ev.action),
             label(ev.object_type), ev.object_ref or "", label(str(ev.outcome)), reason_label(ev.reason),
-            ev.purpose or "", ev.ip or ""]
+            ev.purpose or "", ev.ip or "", details_text(ev.details)]
+
+
+def sealed_label(value: str | None) -> str | None:
+    """A sealed entry's "key gone" marker in the reader's language; any other value as it is."""
+    if value == SEALED_DOSSIER_GONE:
+        return str(_("(sealed: dossier destroyed)"))
+    if value == SEALED_PERIOD_GONE:
+        return str(_("(sealed: log period expired)"))
+    return value
+
+
+def _shown(e: LogEntry) -> LogEntry:
+    """``e`` with its sealed markers translated (the log's own words are never altered in the log)."""
+    ev = e.event
+    purpose = sealed_label(ev.purpose)
+    details = {k: sealed_label(v) or "" for k, v in ev.details.items()}
+    if purpose == ev.purpose and details == dict(ev.details):
+        return e
+    return replace(e, event=replace(ev, purpose=purpose, details=details))
+
+
+def details_text(details: Any) -> str:
+    """An entry's details on one line: ``key=value`` pairs in key order, ``; ``-separated."""
+    return "; ".join(f"{k}={v}" for k, v in sorted((details or {}).items()))
 
 
 # The policy's reasons (records/access/policy.py) are English sentences with names and enum values

@@ -4,14 +4,20 @@ A blueprint nested in the pages blueprint (endpoints ``ui.intake.*``), so the pa
 runs first. Each view calls one :class:`~ingest.desk.IntakeDesk` use case, which the policy decides
 (MANAGE_INTAKE: archivists and administrators) and logs exactly once; refusals answer 403. The
 dashboard's counts come from the same desk (not logged: they name no job). Forms carry the CSRF token.
+
+A job's file name and message are stored sealed under its dossier's key (issue #12) and opened by
+the queue; once that key is destroyed they read as a translated "(sealed: dossier destroyed)".
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ingest.jobs import DEFAULT_STALE_SECONDS, JobState
+from ingest.jobs import DEFAULT_STALE_SECONDS, SEALED_GONE, IntakeJob, JobState
 from web.auth import auth_details, identity, request_context, services, zone
 from web.ui import bp as ui_bp
 
@@ -25,6 +31,7 @@ def jobs() -> str:
     """Failed jobs and jobs queued or processing for longer than the stale limit, newest first."""
     rows = services().intake_desk.jobs(identity(), states=[JobState.FAILED], stale_after=DEFAULT_STALE_SECONDS,
                                        context=request_context(), details=auth_details())
+    rows = [_shown(j) for j in rows]
     return render_template("intake.html", jobs=rows, tz=zone(), stale_minutes=int(DEFAULT_STALE_SECONDS // 60),
                            failed=sum(1 for j in rows if j.state is JobState.FAILED))
 
@@ -39,6 +46,15 @@ def retry(job_id: str) -> Response:
 def retry_failed() -> Response:
     services().intake_desk.retry_failed(identity(), context=request_context(), details=auth_details())
     return redirect(url_for("ui.intake.jobs"), code=303)
+
+
+def _shown(job: IntakeJob) -> IntakeJob:
+    """``job`` with the sealed-and-gone marker in the reader's language."""
+    if SEALED_GONE not in (job.filename, job.message):
+        return job
+    gone = _("(sealed: dossier destroyed)")
+    return replace(job, filename=gone if job.filename == SEALED_GONE else job.filename,
+                   message=gone if job.message == SEALED_GONE else job.message)
 
 
 ui_bp.register_blueprint(bp)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -35,12 +36,13 @@ from records.model import DocumentAnalysis, DocumentInfo, DocumentKind, DossierS
 from records.outbox import REBUILD_MARK, IndexChange, record_change
 from records.settings import Settings
 from records.tables import DocumentRow, IndexOutboxRow
+from records.vault import open_key_provider
 from search.backends.fts5 import Fts5SearchIndex
 from search.errors import SearchUnavailableError
 from search.outbox import IndexOutbox
 from tests.conftest import FrozenClock
 from tests.servers.opensearch import OpenSearchNode
-from web.bootstrap import CRASH_AT_ENV, Services, build_services, init_archive
+from web.bootstrap import CRASH_AT_ENV, Services, _search_key, build_services, init_archive
 from web.cli import main
 
 REPO = Path(__file__).resolve().parents[3]
@@ -235,8 +237,13 @@ def _killed_after_filing(settings: Settings, number: str, how: str, word: str) -
 
 
 def _indexed_ids(settings: Settings) -> set[str]:
-    """What the FTS5 index holds, read without opening the archive (which would drain the outbox)."""
-    index = Fts5SearchIndex(settings.data_dir / "search", key=os.urandom(32))
+    """What the FTS5 index holds, read without opening the archive (which would drain the outbox).
+
+    The index files are encrypted (#12): the archive's search key is unwrapped from ``search.key``
+    with the key provider alone, as ``build_services`` does.
+    """
+    key = _search_key(settings, SimpleNamespace(keys=open_key_provider(settings)))  # type: ignore[arg-type]
+    index = Fts5SearchIndex(settings.data_dir / "search", key=key)
     try:
         return index.document_ids()
     finally:

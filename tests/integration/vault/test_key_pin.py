@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 import hvac
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from records.db import UnitOfWork, make_engine
 from records.settings import Settings
-from records.tables import KeyPinRow
+from records.tables import KeyPinRow, StoredObjectRow
+from records.vault import WrappedKey
 from records.vault.errors import KeyMismatchError
 from records.vault.keys import create_key_file
 from web.bootstrap import build_services, init_archive
@@ -205,7 +206,21 @@ def test_an_archive_from_before_pins_is_pinned_on_first_open_only_if_its_keys_op
         with uow.read() as s:
             return s.get(KeyPinRow, 1)
 
+    def as_before_issue_12() -> None:
+        # Objects filed then had their data keys wrapped under the master key, not a dossier key.
+        svc = build_services(settings)
+        try:
+            with uow.write() as s:
+                for o in s.scalars(select(StoredObjectRow)):
+                    assert o.key_id is not None and o.wrapped_key is not None
+                    data_key = svc.vault._unwrap(WrappedKey(o.key_id, o.wrapped_key), o.id, o.kind)
+                    w = svc.vault.keys.wrap(bytes(data_key), context={"object_id": o.id, "kind": o.kind})
+                    o.key_id, o.wrapped_key = w.key_id, w.ciphertext
+        finally:
+            svc.close()
+
     try:
+        as_before_issue_12()
         unpin()
         original = settings.key_file.read_bytes()
         create_key_file(tmp_path / "other.key")

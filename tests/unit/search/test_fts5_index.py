@@ -6,13 +6,14 @@ The behaviour it shares with the server backends is in tests/integration/search/
 from __future__ import annotations
 
 import os
-import sqlite3
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from records.access.model import AccessScope
+from search.backends._fts5_schema import open_generation
+from search.backends._sealing import Sealer
 from search.backends.fts5 import Fts5SearchIndex
 from search.errors import IndexOutdatedError, SearchUnavailableError
 from search.model import IndexEntry, SearchQuery
@@ -63,8 +64,9 @@ def test_an_index_from_another_analyser_version_asks_for_a_rebuild(tmp_path: Pat
     index = Fts5SearchIndex(tmp_path / "search", key=KEY)
     index.upsert([ENTRY])
     index.close()
-    with sqlite3.connect(_current_file(tmp_path / "search")) as conn:
-        conn.execute("UPDATE meta SET value = '0' WHERE key = 'analyser_version'")
+    conn = open_generation(_current_file(tmp_path / "search"), Sealer(KEY).page_key)  # the file is encrypted
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'analyser_version'")
+    conn.close()
     index = Fts5SearchIndex(tmp_path / "search", key=KEY)
     with pytest.raises(IndexOutdatedError, match="reindex"):
         index.search(SearchQuery("lawyer"), AccessScope.everything())
