@@ -302,11 +302,14 @@ class IntakeQueue:
         filename = _clean_filename(filename)
         job_id = _new_job_id()
         object_id = _OBJECT_PREFIX + job_id
-        sealed = self._vault.store_object(object_id, JOB_OBJECT_KIND, chunks)
         now = self._clock()
         if self._ring is not None:
             self._ids[info.archive_number] = info.dossier_id
             self._ring.create(info.dossier_id, now=now)  # idempotent: a dossier from before issue #12
+        # The staging copy's data key is wrapped under the dossier's key too (issue #12): a backup
+        # taken while it waits (or failed) opens nothing once the dossier is destroyed.
+        sealed = self._vault.store_object(object_id, JOB_OBJECT_KIND, chunks,
+                                          dossier_id=info.dossier_id if self._ring is not None else None)
         stored_name = self._sealer.seal(info.dossier_id, "intake.filename", filename) if self._sealer else filename
         row = IntakeJobRow(
             id=job_id, archive_number=info.archive_number, actor=actor, filename=stored_name or filename,
@@ -545,7 +548,9 @@ class IntakeQueue:
         except (DossierClosedError, DossierNotFoundError) as exc:
             return self._finish(claim, worker, JobState.REFUSED, message=str(exc))
         except Exception as exc:  # noqa: BLE001 - storage, key service, OCR set-up: retried, then failed
-            log.exception("intake %s: attempt %d failed", claim.job_id, claim.attempts)
+            # The type only: exception texts can carry file names, and no destruction reaches the log files.
+            log.warning("intake %s: attempt %d failed (%s)", claim.job_id, claim.attempts, type(exc).__name__)
+            log.debug("intake %s: attempt %d failed", claim.job_id, claim.attempts, exc_info=True)
             reason = str(exc) if isinstance(exc, DossierError) else f"{type(exc).__name__}: {exc}"
             transient = _is_outage(exc)
             return self._retry(claim, worker, f"{UNAVAILABLE if transient else ERROR}: {reason}"[:1800],

@@ -316,7 +316,9 @@ class IngestService:
 
     def _filed(self, item: _Item, a: _Analysed, doc: DocumentInfo, parent_item: str | None,
                children: tuple[IngestResult, ...] = ()) -> IngestResult:
-        log.info("ingest %s: %s -> %s (%s)", item.label, a.outcome, doc.item_number, a.message or "")
+        # Never the file name or the outcome message in the application log: a file name often names the
+        # complainant, and no destruction reaches the log files (issue #12). The hash prefix identifies the file.
+        log.info("ingest sha256:%s: %s -> %s", item.sha256[:12], a.outcome, doc.item_number)
         return IngestResult(item.label, item.sha256, a.outcome, a.message, doc.kind, item.media_type, a.analysis.pages,
                             len(a.analysis.text or ""), doc.item_number, parent_item, a.analysis.languages, children)
 
@@ -352,7 +354,7 @@ class IngestService:
         if extraction is None or not extraction.attachments:
             return ()
         if depth + 1 > self._settings.max_attachment_depth:
-            log.warning("ingest %s: attachments deeper than %d not filed separately", item.label, depth)
+            log.warning("ingest sha256:%s: attachments deeper than %d not filed separately", item.sha256[:12], depth)
             return ()
         return tuple(
             self._attachment(actor, dossier, att.filename or f"attachment-{n}", att.data, password=password,

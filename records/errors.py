@@ -46,14 +46,15 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   ├── BagExistsError                          (retention.transfer)
     │   ├── BackupExistsError, RestoreTargetNotEmptyError   (retention.errors) backup / restore (issue #12)
     │   ├── InventoryBusyError                      (retention.inventory_desk) an inventory is already running
-    │   └── KeyAlreadyPinnedError                   (records.vault.errors) `dossier keys create` for an archive with its key
+    │   ├── KeyAlreadyPinnedError                   (records.vault.errors) `dossier keys create` for an archive with its key
+    │   └── RestoreUnfinishedError                  (web.bootstrap) the archive is not opened until `dossier restore` finishes
     ├── DataIntegrityError                          stored or imported bytes are not what was sealed
     │   ├── IntegrityError, BlobNotFoundError (LookupError), BlobExistsError   (records.vault.errors)
     │   ├── LedgerInvalidError, BackupInvalidError  (retention.errors) the destruction ledger altered; a backup unfinished
     │   └── BagInvalidError                         (ValueError; retention.transfer) a package to import
     ├── KeyProblemError                             a key is missing, wrong, refused, unreadable or not the pinned one
     │   ├── KeyNotFoundError, KeyUnavailableError, WrongKeyError, KeyMismatchError,
-    │   │   DossierKeyGoneError                     (records.vault.errors) incl. a destroyed dossier's key
+    │   │   DossierKeyGoneError, DossierKeyMissingError   (records.vault.errors) a dossier's key destroyed / not in the ring
     │   └── AuditKeyError                           (records.access.errors) the access log's signing key
     ├── ConfigurationError                          settings missing, contradictory or unreadable
     │   ├── NumberingError                          (records) the numbering template is invalid or exhausted

@@ -35,7 +35,7 @@ from records.model import (
 )
 from records.sealing import FieldSealer
 from records.tables import DocumentRow, DossierRow, StoredObjectRow
-from records.vault.errors import DossierKeyGoneError
+from records.vault.errors import DossierKeyGoneError, DossierKeyMissingError
 
 
 class CatalogueLookup:
@@ -68,8 +68,8 @@ class CatalogueLookup:
         """
         try:
             self._sealer.keyring.key(dossier_id)
-        except DossierKeyGoneError:
-            self._sealer.keyring.create(dossier_id, now=self._clock())
+        except (DossierKeyGoneError, DossierKeyMissingError):
+            self._sealer.keyring.create(dossier_id, now=self._clock())  # raises DossierKeyGoneError if destroyed
 
     def seal(self, dossier_id: str, field: str, value: str | None) -> str | None:
         """``value`` sealed for ``field`` of the dossier (its key made first if it has none)."""

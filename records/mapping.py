@@ -6,7 +6,7 @@ The row side seals and opens the personal and free-text fields with the dossier'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from typing import Any
@@ -58,14 +58,11 @@ def registration_of(row: DossierRow, sealer: FieldSealer, *, opened: Collection[
     )
 
 
-def registration_columns(dossier_id: str, reg: Registration, sealer: FieldSealer,
-                         fold: Callable[[str], str]) -> dict[str, Any]:
+def registration_columns(dossier_id: str, reg: Registration, sealer: FieldSealer) -> dict[str, Any]:
     """The DossierRow column values of a registration (``sla_profile`` is resolved by the caller).
 
     Personal and free-text fields (``SEALED_DOSSIER_FIELDS``, the evidence list) are sealed under
-    ``dossier_id``'s key, which must exist; ``complainant_mac`` is the keyed blind index of the
-    complainant's name folded by ``fold`` (the search index's ``normalize_keyword``), so equality
-    on the name needs no clear text (issue #12).
+    ``dossier_id``'s key, which must exist (issue #12).
     """
     def sealed(field: str) -> str | None:
         return sealer.seal(dossier_id, field, getattr(reg, field))
@@ -76,7 +73,6 @@ def registration_columns(dossier_id: str, reg: Registration, sealer: FieldSealer
         "channel": reg.channel,
         "complainant": sealed("complainant"),
         "complainant_contact": sealed("complainant_contact"),
-        "complainant_mac": sealer.blind("complainant", fold(reg.complainant)) if reg.complainant else None,
         "complainant_type": reg.complainant_type,
         "respondent": reg.respondent,
         "respondent_type": reg.respondent_type,

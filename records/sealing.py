@@ -11,8 +11,10 @@ What stays in clear, because lists, filters, deadlines and statistics need it wi
 listed in ``docs/security.md``: number, series, state, dates, channel, department, category, SLA
 profile, complainant/respondent *types*, anonymous and collective flags, counts, and the respondent
 (the institution or officer complained about, a statistics field kept even in the tombstone).
-Equality on the complainant's name uses a keyed blind index (:meth:`FieldSealer.blind`, HMAC-SHA256
-under an archive-wide key in the same keyring), as the search index does.
+There is deliberately no blind index (keyed digest) of names in the catalogue: it would sit in every
+backup under a key no destruction removes, and a Chinese name has few enough likely values to be
+found by trying them. Equality on names is answered by the search index's digests, which are not
+backed up and are deleted in place with the document (``search/backends/fts5.py``).
 
 A value without the ``§1:`` marker is read as it is: rows written before issue #12 stay readable
 until ``dossier keys rotate`` seals them.
@@ -21,8 +23,6 @@ until ``dossier keys rotate`` seals them.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 from collections.abc import Sequence
@@ -30,14 +30,12 @@ from collections.abc import Sequence
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from records.clock import Clock, system_clock
 from records.vault.dossier_keys import DossierKeyring
 from records.vault.errors import DossierKeyGoneError, WrongKeyError
 
 __all__ = ["FieldSealer", "SEALED_DOSSIER_FIELDS", "MARK", "is_sealed"]
 
 MARK = "§1:"
-BLIND_INDEX_OWNER = "blind-index"
 
 #: Registration fields (``dossiers`` columns) stored sealed.
 SEALED_DOSSIER_FIELDS = ("matter", "complainant", "complainant_contact", "request", "facts_and_reasons",
@@ -53,12 +51,10 @@ def _aad(dossier_id: str, field: str) -> bytes:
 
 
 class FieldSealer:
-    """Seals and opens one dossier's fields with that dossier's key; keys the blind indexes."""
+    """Seals and opens one dossier's fields with that dossier's key."""
 
-    def __init__(self, keyring: DossierKeyring, *, clock: Clock = system_clock) -> None:
+    def __init__(self, keyring: DossierKeyring) -> None:
         self._keyring = keyring
-        self._clock = clock
-        self._blind_key: bytes | None = None
 
     @property
     def keyring(self) -> DossierKeyring:
@@ -104,13 +100,3 @@ class FieldSealer:
             opened = self.open(dossier_id, field, stored[0])
             return tuple(json.loads(opened)) if opened is not None else ()
         return tuple(stored)
-
-    def blind(self, field: str, value: str | None) -> str | None:
-        """A keyed digest for equality filters on a sealed field (hex, 32 chars); the caller normalises ``value``."""
-        if value is None or not value.strip():
-            return None
-        if self._blind_key is None:
-            if not self._keyring.has(BLIND_INDEX_OWNER):
-                self._keyring.create(BLIND_INDEX_OWNER, now=self._clock())
-            self._blind_key = self._keyring.key(BLIND_INDEX_OWNER)
-        return hmac.new(self._blind_key, f"{field}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]

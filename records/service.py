@@ -14,8 +14,7 @@ wires all of them is ``web/bootstrap.py``.
 
 Personal and free-text fields are written sealed under the dossier's own key (issue #12, ACS-10):
 registration makes that key before its commit, and every note or reason goes through
-``CatalogueLookup.seal``; the complainant's name is also kept as a keyed blind index
-(``complainant_mac``) for equality without clear text.
+``CatalogueLookup.seal``. There is no blind index of names in the catalogue (docs/security.md says why).
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from records.access.policy import fold_keyword
 from records.clock import Clock
 from records.db import UnitOfWork
 from records.deadlines import ClockState, ClockStatus, DossierDates, SlaProfile, WorkingCalendar, clocks, stopped
@@ -92,7 +90,6 @@ class RecordsService:
         tz: ZoneInfo,
         clock: Clock,
         closing_check: Callable[[DossierInfo], list[str]] | None = None,
-        fold: Callable[[str], str] = fold_keyword,
     ) -> None:
         self._uow = uow
         self._lookup = lookup
@@ -105,9 +102,6 @@ class RecordsService:
         # What a dossier still lacks before it may be closed (ARC-2); the completeness rule is the
         # archive department's (retention.sealing), handed in by the composition root.
         self._closing_check = closing_check or (lambda info: [])
-        # How the complainant's name is folded before its blind index is keyed (issue #12); the
-        # composition root passes the search index's ``normalize_keyword``, so both agree.
-        self._fold = fold
         #: The after-commit listeners every part of the records core announces to.
         self.announcer = announcer
         self.filing = filing
@@ -151,7 +145,7 @@ class RecordsService:
                 series=series,
                 serial=serial,
                 state=DossierState.REGISTERED,
-                **registration_columns(dossier_id, reg, self._lookup.sealer, self._fold),
+                **registration_columns(dossier_id, reg, self._lookup.sealer),
                 sla_profile=reg.sla_profile or self._default_profile,
                 registered_at=now,
                 registered_by=actor,

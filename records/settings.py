@@ -188,7 +188,7 @@ class AccessSettings(_Section):
     checkpoint_file: Path | None = Field(default=None, description="Append-only copy of every checkpoint; default <data_dir>/audit-checkpoints.jsonl. Copy it off the machine.")
     checkpoint_every: int = Field(default=100, ge=1, description="Sign a checkpoint every N entries (1 = every entry).")
     checkpoint_seconds: float = Field(default=60, ge=0, description="Also sign one at the first entry once the last checkpoint is this many seconds old (the archive clock), bounding in time the stretch of unsigned entries; 0 = by count only.")
-    details_keep_months: int = Field(default=0, ge=0, description="Access-log details that name no dossier (search queries, filters) are sealed under a key per month; `dossier audit expire-details` destroys the keys of months older than this many months (0 = keep them forever). Entries stay verifiable.")
+    details_keep_months: int = Field(default=24, ge=0, description="Access-log details that name no dossier (search queries, filters) are sealed under a key per month; the keys of months older than this many months are destroyed when a new month's key is made (and by `dossier audit expire-details`), so what searches said about people ends on a schedule (0 = keep them forever). Entries stay verifiable.")
 
 
 class RetentionSettings(_Section):

@@ -67,8 +67,6 @@ class DossierRow(Base):
     channel: Mapped[str] = mapped_column(String(24), nullable=False)
     complainant: Mapped[str | None] = mapped_column(Text)
     complainant_contact: Mapped[str | None] = mapped_column(Text)
-    # Keyed digest of the folded complainant name (records.sealing.FieldSealer.blind): equality without clear text.
-    complainant_mac: Mapped[str | None] = mapped_column(String(32), index=True)
     complainant_type: Mapped[str | None] = mapped_column(String(32))
     respondent: Mapped[str | None] = mapped_column(Text)
     respondent_type: Mapped[str | None] = mapped_column(String(32))

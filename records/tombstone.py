@@ -187,8 +187,6 @@ class DossierTombstones:
                          "request", "facts_and_reasons", "expected_remedy", "receiving_officer", "referring_body",
                          "void_reason"):
                 setattr(row, name, None)
-            # The name's blind index goes too: with the archive-wide index key it still tells who complained.
-            row.complainant_mac = None
             row.evidence = []
             for t in row.transitions:
                 t.note = None
@@ -198,6 +196,7 @@ class DossierTombstones:
                 # The file name often names the complainant; the item number identifies the document.
                 doc.filename = self._lookup.item_number(row.archive_number, doc.item_seq, doc.version)
                 doc.outcome_message = None
+                doc.kind_set_reason = doc.withdrawn_reason = None  # free text, possibly in clear in older rows
             local_day = now.astimezone(self._tz).date()
             row.state = DossierState.DISPOSED
             # In clear, unlike other notes (issue #12): it names the rule and the disposition, never

@@ -25,7 +25,6 @@ from records.db import UnitOfWork
 from records.lookup import CatalogueLookup
 from sqlalchemy.orm import Session
 
-from records.access.policy import fold_keyword
 from records.model import DossierState
 from records.sealing import SEALED_DOSSIER_FIELDS, is_sealed
 from records.tables import DocumentRow, DossierRow, StoredObjectRow
@@ -65,13 +64,12 @@ class VaultUpkeep:
     """Vault maintenance use cases of RecordsService: the catalogue (``uow``, ``lookup``) and the vault."""
 
     def __init__(self, uow: UnitOfWork, vault: Vault, lookup: CatalogueLookup, *, clock: Callable[[], datetime],
-                 also_rewrap: Sequence[Callable[[], int]] = (), fold: Callable[[str], str] = fold_keyword) -> None:
+                 also_rewrap: Sequence[Callable[[], int]] = ()) -> None:
         self._uow = uow
         self._vault = vault
         self._lookup = lookup
         self._clock = clock
         self._also_rewrap = tuple(also_rewrap)
-        self._fold = fold  # the complainant's blind index folds names as registration does
 
     # ------------------------------------------------------------------ vault maintenance
     def verify_vault(self, actor: str, *, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
@@ -154,8 +152,11 @@ class VaultUpkeep:
                                       .order_by(DossierRow.id).limit(batch)))
                 if not rows:
                     break
+                ring = lookup.sealer.keyring
                 for row in rows:
-                    if self._seal_row(s, row, lookup, self._fold):
+                    if ring.destroyed(row.id):
+                        continue  # a disposal that stopped after destroying the key: its re-run blanks the row
+                    if self._seal_row(s, row, lookup):
                         changed += 1
                 last_id = rows[-1].id
         if changed:
@@ -163,7 +164,7 @@ class VaultUpkeep:
         return changed
 
     @staticmethod
-    def _seal_row(s: Session, row: DossierRow, lookup: CatalogueLookup, fold: Callable[[str], str]) -> bool:
+    def _seal_row(s: Session, row: DossierRow, lookup: CatalogueLookup) -> bool:
         def seal(obj: object, attr: str, field: str) -> bool:
             value = getattr(obj, attr)
             if value is None or is_sealed(value) or value == "":
@@ -172,11 +173,8 @@ class VaultUpkeep:
             return True
 
         done = False
-        clear_name = row.complainant if not is_sealed(row.complainant) else None
         for name in SEALED_DOSSIER_FIELDS:
             done = seal(row, name, name) or done
-        if clear_name:
-            row.complainant_mac = lookup.sealer.blind("complainant", fold(clear_name))
         if row.evidence and not (len(row.evidence) == 1 and is_sealed(row.evidence[0])):
             lookup.ensure_key(row.id)
             row.evidence = lookup.sealer.seal_list(row.id, "evidence", list(row.evidence))

@@ -62,6 +62,7 @@ from records.db import make_engine
 from records.durable import fsync_dir, write_atomic
 from records.model import DossierState
 from records.redact import masked_url
+from records.sealing import is_sealed
 from records.settings import Settings
 from records.tables import DocumentRow, DossierRow, StoredObjectRow
 from records.vault import BlobKey, BlobNotFoundError, BlobStore, blob_key_for, open_blob_store, prepare_blob_store
@@ -96,6 +97,7 @@ CRASH_AT_ENV = "DOSSIER_CRASH_AT"
 _SQLITE_FILE = "catalogue.sqlite3"
 _PG_FILE = "catalogue.pgdump"
 _CHECKPOINTS = "files/audit-checkpoints.jsonl"
+_CERTIFICATES = "files/dispositions"
 _CHUNK = 1024 * 1024
 _REQUIRED_KEYS = ("master_key", "dossier_keyring", "audit_signing_key")
 
@@ -264,12 +266,19 @@ def take_backup(settings: Settings, store: BlobStore, dest: Path, *, access: Acc
         if progress is not None:
             progress(n, len(wanted))
 
-    # 4. The schedule and the settings file, if the archive has them.
+    # 4. The schedule and the settings file, if the archive has them; the signed disposition
+    # certificates (numbers, hashes and rules, never content) the catalogue's dispositions point at.
+    # Transfer packages are not taken: they hold transferred dossiers in clear and left the archive.
     for name, path in (("files/retention.toml", settings.retention_rules_file),
                        ("files/dossier.toml", settings.config or settings.data_dir / "dossier.toml")):
         if path.is_file():
             _copy_file(path, dest / name)
             files[name] = {}
+    if settings.disposition_dir.is_dir():
+        for cert in sorted(settings.disposition_dir.iterdir()):
+            if cert.is_file() and cert.suffix in (".json", ".pdf"):
+                _copy_file(cert, dest / _CERTIFICATES / cert.name)
+                files[f"{_CERTIFICATES}/{cert.name}"] = {}
 
     # 5. The manifest, last and atomically: its presence is what makes the backup finished.
     listed = []
@@ -544,6 +553,12 @@ class Restore:
             if rel in self._files and not target_path.exists():
                 self._check(rel)
                 _copy_file(self._src / rel, target_path)
+        for rel in sorted(r for r in self._files if r.startswith(_CERTIFICATES + "/")):
+            target_path = s.disposition_dir / rel.rsplit("/", 1)[1]
+            if not target_path.exists():
+                self._check(rel)
+                target_path.parent.mkdir(parents=True, exist_ok=True)
+                _copy_file(self._src / rel, target_path)
         if "files/dossier.toml" in self._files:
             # Never put in force unread: it may point at the source archive's database or store.
             _copy_file(self._src / "files/dossier.toml", s.data_dir / "dossier.toml.from-backup")
@@ -640,6 +655,7 @@ class Restore:
         if not self._done("replay"):
             self._replay(who, context, records, vault, access, uow, tz, dict(details or {}), scrubbers)
             self._mark("replay")
+        self._check_dossier_keys(vault, uow)
         if not self._done("index"):
             self.report.indexed = search.rebuild(gate.reindex_source(who, context=context,
                                                                      details={**(details or {}), "operation": "restore"}))
@@ -653,6 +669,31 @@ class Restore:
         self._state_path.unlink(missing_ok=True)  # finished: the data directory is an archive now
         fsync_dir(self._state_path.parent)
         return self.report
+
+    def _check_dossier_keys(self, vault: Vault, uow: UnitOfWork) -> None:
+        """Every dossier still held must find its key in the key ring, or what it sealed is lost.
+
+        A key ring older than the backup (or another archive's) would otherwise show blank fields
+        and fail every download; stop instead and name what is missing (the restore goes on from
+        here once the right key ring is in place).
+
+        Raises:
+            KeyMaterialMissingError: some held dossier has sealed data but no key in the ring.
+        """
+        keyring = vault.dossier_keys
+        if keyring is None:
+            return
+        with uow.read() as s:
+            rows = s.execute(select(DossierRow.id, DossierRow.archive_number, DossierRow.matter).where(
+                DossierRow.state != DossierState.DISPOSED)).all()
+            wrapped = set(s.scalars(select(DocumentRow.dossier_id).join(
+                StoredObjectRow, StoredObjectRow.document_id == DocumentRow.id).where(
+                StoredObjectRow.key_id.like("dossier:%"))))
+        missing = [number for dossier_id, number, matter in rows
+                   if (dossier_id in wrapped or is_sealed(matter)) and not keyring.has(dossier_id)]
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            raise KeyMaterialMissingError(f"dossier key ring entry of {shown}", str(keyring.path), None)
 
     def _replay(self, who: Identity, context: RequestContext, records: RecordsService, vault: Vault,
                 access: AccessService, uow: UnitOfWork, tz: ZoneInfo, details: dict[str, str],

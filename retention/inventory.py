@@ -39,6 +39,7 @@ from records.access.service import AccessService
 from records.db import UnitOfWork
 from records.model import ObjectKind, item_number
 from records.tables import DocumentRow, DossierRow, NumberSeriesRow, StoredObjectRow
+from records.vault.errors import DossierKeyGoneError, DossierKeyMissingError
 from records.vault import (
     BlobNotFoundError, IntegrityError, KeyNotFoundError, Vault, WrappedKey, WrongKeyError,
 )
@@ -291,8 +292,8 @@ class InventoryService:
         except IntegrityError as exc:
             what = FindingKind.HASH_MISMATCH if exc.reason == "hash mismatch" else FindingKind.CORRUPT
             return found(what, exc.reason)
-        except (WrongKeyError, KeyNotFoundError) as exc:
-            return found(FindingKind.KEY_UNUSABLE, str(exc))
+        except (WrongKeyError, KeyNotFoundError, DossierKeyGoneError, DossierKeyMissingError) as exc:
+            return found(FindingKind.KEY_UNUSABLE, str(exc))  # incl. a dossier key the key ring lacks (issue #12)
         # StorageUnavailableError and KeyUnavailableError propagate: a store or key service that
         # is down says nothing about the objects, and the run resumes once it is back.
         return None

@@ -21,7 +21,7 @@ from migrations import migrate, schema_is_current
 from records.db import UnitOfWork, make_engine
 from records.durable import fsync_dir, write_atomic
 from records.clock import Clock, system_clock
-from records.errors import ConfigurationError
+from records.errors import ConfigurationError, NotAllowedInStateError
 from records.health import CatalogueProbe, Health, KeysProbe, StoreProbe
 from records.numbering import NumberingScheme
 from records.events import ChangeAnnouncer
@@ -79,6 +79,18 @@ _OPEN_DRAIN_LIMIT = 1000   # outbox rows applied when the services open; intake 
 class ArchiveNotInitialisedError(ConfigurationError):
     def __init__(self, where: str) -> None:
         super().__init__(f"no archive at {where}; run `dossier init` first (or pass --data-dir)")
+        self.where = where
+
+
+class RestoreUnfinishedError(NotAllowedInStateError):
+    """``dossier restore`` stopped before the end: until it finishes, destroyed dossiers may be back."""
+
+    code = "restore_unfinished"
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"a restore into {where} is unfinished (restore-state.json): run the same `dossier restore SRC` "
+                         "again to finish it; until then the archive is not opened, because the destruction ledger "
+                         "has not been replayed yet")
         self.where = where
 
 
@@ -288,11 +300,18 @@ def _open_keys(settings: Settings, uow: UnitOfWork, clock: Callable[[], datetime
                        recheck_seconds=settings.keys.pin_check_seconds)
 
 
-def build_services(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Services:
+def build_services(settings: Settings, *, clock: Callable[[], datetime] | None = None,
+                   restoring: bool = False) -> Services:
     """Open the configured archive. Raises ArchiveNotInitialisedError if `dossier init` never ran.
 
-    ``clock`` (aware UTC "now") is for tests that freeze time.
+    ``clock`` (aware UTC "now") is for tests that freeze time. ``restoring`` is for
+    ``dossier restore`` only: every other door is refused while a restore is unfinished
+    (RestoreUnfinishedError), since destroyed dossiers are back until its ledger replay has run.
     """
+    from retention.backup import STATE_FILE  # a constant; the module is loaded only here and by the restore
+
+    if not restoring and (settings.data_dir / STATE_FILE).exists():
+        raise RestoreUnfinishedError(str(settings.data_dir))
     engine = make_engine(settings.database_url, echo=settings.database.echo)
     if not schema_is_current(engine):
         engine.dispose()
@@ -327,7 +346,8 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     log = AccessLog(signing_key=settings.audit_signing_key, checkpoint_file=settings.audit_checkpoint_file,
                     checkpoint_every=settings.access.checkpoint_every,
                     checkpoint_seconds=settings.access.checkpoint_seconds, clock=clock,
-                    keyring=vault.dossier_keys)  # entries' details sealed per dossier / per month (issue #12)
+                    keyring=vault.dossier_keys,  # entries' details sealed per dossier / per month (issue #12)
+                    details_keep_months=settings.access.details_keep_months)
     access = AccessService(uow, log, fold=normalize_keyword, clock=clock)
     # The ingest pipeline and intake queue: built on first use of services.ingest / services.intake.
     # Every destruction is first written to the signed ledger kept with the key material (issue #12),
@@ -374,7 +394,7 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
     # One field sealer for the whole records core (issue #12): each dossier's personal fields are
     # sealed under its own key in the vault's key ring; the lookup seals and opens them for every service.
     assert vault.dossier_keys is not None  # built with the vault above
-    lookup = CatalogueLookup(settings.numbering.item_width, FieldSealer(vault.dossier_keys, clock=clock), clock=clock)
+    lookup = CatalogueLookup(settings.numbering.item_width, FieldSealer(vault.dossier_keys), clock=clock)
     announcer = ChangeAnnouncer()
     # Closing asks the same completeness rule as sealing (ARC-2): closed must mean sealable.
     materials = materials_from_settings(settings.retention.required_materials, settings.retention.material_kinds)
@@ -384,7 +404,7 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
         announcer,
         filing=DocumentFiling(uow, vault, lookup, announcer, tz=tz, clock=clock),
         upkeep=VaultUpkeep(uow, vault, lookup, clock=clock,
-                           also_rewrap=[lambda: _rewrap_staging_keys(uow, vault)], fold=normalize_keyword),
+                           also_rewrap=[lambda: _rewrap_staging_keys(uow, vault)]),
         tombstones=DossierTombstones(uow, lookup, announcer, tz=tz, clock=clock),
         outbox=IndexOutboxStore(uow, clock=clock),
         numbering=NumberingScheme(settings.numbering.template, settings.numbering.serial_width),
@@ -394,7 +414,6 @@ def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: Z
         tz=tz,
         clock=clock,
         closing_check=lambda info: missing_materials(info, required_for(materials, info.registration.sla_profile)),
-        fold=normalize_keyword,  # the complainant's blind index folds names as the search index does
     )
 
 

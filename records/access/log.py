@@ -52,7 +52,8 @@ under a key of the dossier key ring (:class:`records.vault.dossier_keys.DossierK
   the entry must not wait for a dossier that may never be destroyed. It is sealed under a
   **log-period key** (owner ``period:YYYY-MM``, the UTC month of the entry's ``at``, made on
   first use). ``dossier audit expire-details`` destroys the period keys older than
-  ``[access] details_keep_months`` (0 = keep forever), so a schedule ends what searches said, as
+  ``[access] details_keep_months`` (default 24; 0 = keep forever) — by itself, once per process and
+  month when a new month's key is made — so a schedule ends what searches said, as
   ARC-2 and the retention schedule end what dossiers say. The month is the unit because the
   key ring holds one small row per period and an auditor asks for months.
 
@@ -290,7 +291,7 @@ class AccessLog:
 
     def __init__(self, *, signing_key: Path, checkpoint_file: Path, checkpoint_every: int = 100,
                  checkpoint_seconds: float = 60.0, clock: Callable[[], datetime] = system_clock,
-                 keyring: DossierKeyring | None = None) -> None:
+                 keyring: DossierKeyring | None = None, details_keep_months: int = 0) -> None:
         """
         Args:
             checkpoint_every: sign a checkpoint every N entries (1 = every entry).
@@ -313,6 +314,7 @@ class AccessLog:
         self._key: Ed25519PrivateKey | None = None
         self._keyring = keyring
         self._sealer = FieldSealer(keyring) if keyring is not None else None
+        self._keep_months = details_keep_months  # 0: period keys are kept until `audit expire-details`
         self._period_ready: str | None = None  # the period whose key this process knows exists
         # When the current unsigned stretch began, as far as this process knows: the time of the
         # last checkpoint committed (or, with none yet, of the first entry). Only ever earlier than
@@ -382,6 +384,9 @@ class AccessLog:
         except DossierKeyGoneError:
             return None
         self._period_ready = period
+        if self._keep_months > 0:
+            # Once per process and month: the schedule runs by itself, without a cron job.
+            self.expire_details(keep_months=self._keep_months)
         return period
 
     def _sealed(self, ev: AccessEvent, dossier_id: str | None) -> AccessEvent:
@@ -433,7 +438,7 @@ class AccessLog:
         now = self._clock().astimezone(timezone.utc)
         this_month = now.year * 12 + now.month - 1
         expired: list[str] = []
-        for owner in self._keyring.owners():
+        for owner in self._keyring.owners(PERIOD_PREFIX):
             if not owner.startswith(PERIOD_PREFIX):
                 continue
             try:

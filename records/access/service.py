@@ -58,6 +58,11 @@ _OBJECT_TYPES: Mapping[Action, str] = {
     Action.MANAGE_CALENDAR: "calendar", Action.SEND_REMINDERS: "reminders"}
 
 
+# Entries whose details must stay readable after the dossier's key is destroyed: the destruction
+# itself (which disposition, which action) is what an auditor reads a disposed dossier's log for.
+# They hold no personal data (a disposition id, an action), so the log-period key seals them.
+_OUTLIVE_THE_DOSSIER_KEY = frozenset({Action.DISPOSE})
+
 class AccessService:
     """Use cases of access control. Holds no state besides its collaborators.
 
@@ -193,6 +198,8 @@ class AccessService:
         # otherwise write any purpose over the one its access was granted for. What the caller
         # says goes beside it, as a note.
         grant = next((g for g in who.grants if g.grant_id == decision.grant_id), None)
+        if action in _OUTLIVE_THE_DOSSIER_KEY:
+            dossier_id = None  # sealed under the period key: it must still say which disposition it was
         recorded = dict(details or {})
         if context.purpose:
             recorded["note"] = context.purpose

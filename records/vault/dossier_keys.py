@@ -22,18 +22,22 @@ The keyring also holds *period keys* (``period:YYYY-MM``) for log details that n
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from records.vault.errors import DossierKeyGoneError, KeyUnavailableError
+from records.vault.errors import DossierKeyGoneError, DossierKeyMissingError, KeyUnavailableError
 from records.vault.interfaces import KeyProvider, WrappedKey
 
 __all__ = ["DossierKeyring", "DOSSIER_KEY_PREFIX"]
+
+log = logging.getLogger(__name__)
 
 DOSSIER_KEY_PREFIX = "dossier:"
 _KEY_SIZE = 32
@@ -70,6 +74,7 @@ class DossierKeyring:
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._conn: sqlite3.Connection | None = None
+        self._data_version: int | None = None
 
     @property
     def path(self) -> Path:
@@ -97,40 +102,67 @@ class DossierKeyring:
     def create(self, owner: str, *, now: datetime) -> None:
         """Make ``owner``'s key if it has none (idempotent); durable when this returns.
 
+        Check and insert run in one write transaction, so two processes creating the same key at
+        once agree on one: the loser unwraps and caches the stored key, never its own.
+
         Raises:
             DossierKeyGoneError: the key was destroyed once; it is never made again.
         """
         with self._lock:
             db = self._db()
-            if db.execute("SELECT 1 FROM dossier_keys WHERE owner = ?", (owner,)).fetchone():
+            self._check_fresh(db)
+            if owner in self._cache:
                 return
-            if db.execute("SELECT 1 FROM destroyed_keys WHERE owner = ?", (owner,)).fetchone():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT key_id, wrapped FROM dossier_keys WHERE owner = ?", (owner,)).fetchone()
+                gone = row is None and db.execute("SELECT 1 FROM destroyed_keys WHERE owner = ?",
+                                                  (owner,)).fetchone() is not None
+                key: bytes | None = None
+                if row is None and not gone:
+                    key = os.urandom(_KEY_SIZE)
+                    wrapped = self._keys.wrap(key, context=_context(owner))
+                    db.execute("INSERT INTO dossier_keys VALUES (?,?,?,?)",
+                               (owner, wrapped.key_id, wrapped.ciphertext, now.isoformat()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            if gone:
                 raise DossierKeyGoneError(owner)
-            key = os.urandom(_KEY_SIZE)
-            wrapped = self._keys.wrap(key, context=_context(owner))
-            db.execute("INSERT OR IGNORE INTO dossier_keys VALUES (?,?,?,?)",
-                       (owner, wrapped.key_id, wrapped.ciphertext, now.isoformat()))
+            if key is None:  # made by another process meanwhile: use the stored one
+                assert row is not None
+                key = self._keys.unwrap(WrappedKey(row[0], bytes(row[1])), context=_context(owner))
             self._remember(owner, key)
 
     def key(self, owner: str) -> bytes:
         """The unwrapped key of ``owner`` (in memory only).
 
+        A key destroyed by another process is noticed at the next call (``PRAGMA data_version``
+        changes when another connection commits), so no process keeps opening what was destroyed.
+
         Raises:
-            DossierKeyGoneError: destroyed, or never in this keyring.
+            DossierKeyGoneError: destroyed.
+            DossierKeyMissingError: never in this key ring (a dossier from before issue #12 — or
+                the wrong or an older copy of the ring).
             KeyNotFoundError, WrongKeyError, KeyUnavailableError: the master key cannot unwrap it.
         """
         with self._lock:
+            db = self._db()
+            self._check_fresh(db)
             cached = self._cache.get(owner)
             if cached is not None:
                 self._cache.move_to_end(owner)
                 return cached
-            row = self._db().execute("SELECT key_id, wrapped FROM dossier_keys WHERE owner = ?", (owner,)).fetchone()
-        if row is None:
-            raise DossierKeyGoneError(owner)
-        key = self._keys.unwrap(WrappedKey(row[0], bytes(row[1])), context=_context(owner))
-        with self._lock:
+            row = db.execute("SELECT key_id, wrapped FROM dossier_keys WHERE owner = ?", (owner,)).fetchone()
+            if row is None:
+                if db.execute("SELECT 1 FROM destroyed_keys WHERE owner = ?", (owner,)).fetchone():
+                    raise DossierKeyGoneError(owner)
+                raise DossierKeyMissingError(owner)
+            # Unwrapped under the lock: a destroy() cannot slip in between and have its cache pop undone.
+            key = self._keys.unwrap(WrappedKey(row[0], bytes(row[1])), context=_context(owner))
             self._remember(owner, key)
-        return key
+            return key
 
     def has(self, owner: str) -> bool:
         with self._lock:
@@ -156,12 +188,14 @@ class DossierKeyring:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._truncate_wal(db)
             return bool(gone)
 
-    def owners(self) -> Iterator[str]:
+    def owners(self, prefix: str = "") -> Iterator[str]:
+        """Owners with a key, optionally only those starting with ``prefix`` (e.g. ``"period:"``)."""
         with self._lock:
-            rows = self._db().execute("SELECT owner FROM dossier_keys ORDER BY owner").fetchall()
+            rows = self._db().execute("SELECT owner FROM dossier_keys WHERE substr(owner, 1, ?) = ? ORDER BY owner",
+                                      (len(prefix), prefix)).fetchall()
         return iter([r[0] for r in rows])
 
     def rewrap(self) -> int:
@@ -180,7 +214,7 @@ class DossierKeyring:
             done += 1
         if done:
             with self._lock:
-                self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._truncate_wal(self._db())
         return done
 
     def close(self) -> None:
@@ -189,6 +223,27 @@ class DossierKeyring:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    def _check_fresh(self, db: sqlite3.Connection) -> None:
+        """Forget every cached key once another connection has committed (it may have destroyed one)."""
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._cache.clear()
+            self._data_version = version
+
+    @staticmethod
+    def _truncate_wal(db: sqlite3.Connection) -> None:
+        """Checkpoint and truncate the WAL, so the deleted key's old page images leave it.
+
+        A reader in another process can hold the checkpoint back; it is retried for a few
+        seconds, and if it stays busy the next destroy or rotation truncates it.
+        """
+        for attempt in range(50):
+            busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            time.sleep(0.1)
+        log.warning("dossier key ring %s: WAL still in use by a reader; truncated at the next destroy", db)
 
     def _remember(self, owner: str, key: bytes) -> None:
         self._cache[owner] = key

@@ -13,7 +13,8 @@
     ├── KeyUnavailableError        [KeyProblem] the key file is unreadable, the token refused, the key unusable
     ├── KeyServiceUnavailableError [Unavailable] the key service is unreachable, times out, is sealed or answers 5xx
     ├── WrongKeyError              [KeyProblem] unwrapping failed authentication (wrong key or wrong context)
-    └── DossierKeyGoneError        [KeyProblem] a dossier's own key was destroyed (disposal) or is not in the keyring
+    ├── DossierKeyGoneError        [KeyProblem] a dossier's own key was destroyed (disposal)
+    └── DossierKeyMissingError     [KeyProblem] a dossier's own key was never in this key ring (wrong or older copy)
 
 A missing blob is an integrity failure rather than "not found": the catalogue names the object,
 so the archive has lost (or never finished writing) something it sealed.
@@ -33,6 +34,7 @@ __all__ = [
     "BlobExistsError",
     "BlobNotFoundError",
     "DossierKeyGoneError",
+    "DossierKeyMissingError",
     "IntegrityError",
     "KeyAlreadyPinnedError",
     "KeyMismatchError",
@@ -162,7 +164,7 @@ class KeyAlreadyPinnedError(VaultError, NotAllowedInStateError):
 
 
 class DossierKeyGoneError(VaultError, KeyProblemError):
-    """The key of ``owner`` (a dossier id or a log period) is not in the keyring: destroyed, or a wrong keyring.
+    """The key of ``owner`` (a dossier id or a log period) was destroyed: a disposal, or an expired log period.
 
     After a disposal this is the expected answer for anything sealed under that dossier's key.
     """
@@ -170,5 +172,18 @@ class DossierKeyGoneError(VaultError, KeyProblemError):
     code = "dossier_key_gone"
 
     def __init__(self, owner: str) -> None:
-        super().__init__(f"the key of {owner} is not in the dossier keyring (destroyed, or another archive's keyring)")
+        super().__init__(f"the key of {owner} was destroyed (disposal or expiry); what it sealed cannot be read")
+        self.owner = owner
+
+
+class DossierKeyMissingError(VaultError, KeyProblemError):
+    """The key of ``owner`` was never in this key ring: a dossier from before issue #12 (it has no key yet),
+    or — when something sealed under it exists — the wrong key ring, or a copy older than the dossier.
+    """
+
+    code = "dossier_key_missing"
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(f"the key of {owner} is not in the dossier key ring ([keys] dossier_keyring): restore the "
+                         "key ring that belongs to this archive (docs/backup.md)")
         self.owner = owner

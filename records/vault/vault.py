@@ -13,8 +13,8 @@ is removed with :meth:`Vault.delete_object`.
 Objects filed into a dossier (issue #12) have their data key wrapped under **the dossier's own
 key** (:mod:`records.vault.dossier_keys`; key id ``dossier:<dossier id>``) instead of the master
 key, so that destroying the dossier's key makes the wrapped keys useless wherever copies of the
-catalogue survive (backups, WAL, replicas) — even to someone holding the master key. Staging
-copies of the intake queue, which belong to no dossier yet, stay under the master key.
+catalogue survive (backups, WAL, replicas) — even to someone holding the master key. The intake
+queue's staging copies are filed for one dossier, and are wrapped under its key as well.
 """
 
 from __future__ import annotations

@@ -195,6 +195,10 @@ class Fts5SearchIndex:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            # The WAL still holds the pages as they were before the delete (encrypted, but under a key
+            # no destruction removes): checkpoint them into the file, where secure-delete zeroed the
+            # postings, and truncate the WAL. Best effort: a reader holding a snapshot delays it.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _insert(self, conn: apsw.Connection, e: IndexEntry, facet_keys: FacetKeys | None = None) -> None:
         extra = " ".join(v for v in (e.archive_number, e.item_number, e.respondent, e.complainant) if v)

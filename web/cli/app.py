@@ -46,6 +46,7 @@ class CliContext:
     as_name: str | None = None
     password_stdin: bool = False
     token: str | None = field(default=None, repr=False)
+    restoring: bool = False  # set by `dossier restore` only: it may open a half-restored archive
     _settings: Settings | None = None
     _services: Services | None = field(default=None, repr=False)
     _identity: Identity | None = field(default=None, repr=False)
@@ -70,7 +71,7 @@ class CliContext:
             try:
                 from web.bootstrap import build_services
 
-                self._services = build_services(self.settings)
+                self._services = build_services(self.settings, restoring=self.restoring)
             finally:
                 _startup.resume()  # the archive is open (or failed to): collect cycles again, see _startup
         return self._services

@@ -62,6 +62,7 @@ def restore(cli: CliContext, src: Path, as_json: bool) -> None:
 
     job = Restore(cli.settings, src, clock=system_clock)  # the CLI's archive clock (build_services uses it too)
     job.prepare()
+    cli.restoring = True  # the archive may be opened half-restored by this command only
     svc = cli.services  # the archive opens only now: its catalogue, keys and objects are in place
     report = job.finish(who=cli.identity, context=cli.context, records=svc.records, vault=svc.vault,
                         search=svc.search, gate=svc.gate, access=svc.access, uow=svc.uow,

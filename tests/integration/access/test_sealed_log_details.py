@@ -143,11 +143,11 @@ def test_expire_details_destroys_old_month_keys_and_the_chain_still_verifies(
     assert verify.exit_code == 0, verify.output
 
 
-def test_expire_details_keeps_everything_by_default(settings: Settings, svc: Services) -> None:
-    """GIVEN the default setting (details_keep_months = 0), WHEN `audit expire-details` runs,
+def test_expire_details_keeps_everything_when_set_to_zero(settings: Settings, svc: Services) -> None:
+    """GIVEN details_keep_months = 0, WHEN `audit expire-details` runs,
     THEN it says the keys are kept forever and destroys none."""
     svc.gate.search(OPERATOR, QUERY)
-    out = CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "audit", "expire-details"])
+    out = CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "audit", "expire-details", "--keep-months", "0"])
     assert out.exit_code == 0, out.output
     assert "kept forever" in out.output
     assert _search_entry(svc).event.details["q"] == QUERY

@@ -116,3 +116,29 @@ def test_without_the_signing_key_nothing_is_destroyed(make_settings: Callable[..
         assert svc.vault.dossier_keys is not None and svc.vault.dossier_keys.has(info.dossier_id)
     finally:
         svc.close()
+
+
+def test_an_append_verifies_only_new_lines_but_still_sees_an_altered_prefix(svc: Services) -> None:
+    """GIVEN a ledger this process verified WHEN more lines are appended THEN only the new ones are verified
+    (the cost of a destruction does not grow with the ledger) — AND an earlier line altered since is still
+    caught by the next append, which then refuses."""
+    ledger = _ledger(svc)
+    for k in range(3):
+        ledger.append(dossier_id=f"d{k}", archive_number=f"2601-00{k}", note="test")
+    calls = 0
+    real = ledger._parse
+
+    def counting(raw: bytes, **kw):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += raw.count(b"\n")
+        return real(raw, **kw)
+
+    ledger._parse = counting  # type: ignore[method-assign]
+    ledger.append(dossier_id="d3", archive_number="2601-003", note="test")
+    assert calls == 0  # the three verified lines were not verified again (nothing new was there to verify)
+    lines = ledger.path.read_bytes().split(b"\n")
+    lines[0] = lines[0].replace(b"2601-000", b"2601-009")
+    ledger.path.write_bytes(b"\n".join(lines))
+    with pytest.raises(LedgerInvalidError):
+        ledger.append(dossier_id="d4", archive_number="2601-004", note="test")
+    assert calls >= 4

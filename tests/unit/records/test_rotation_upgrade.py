@@ -34,7 +34,7 @@ def test_rotation_seals_clear_fields_and_moves_object_keys_under_the_dossier_key
     vault = services.vault
     with services.uow.write() as s:  # what an archive from before issue #12 holds
         row = s.scalars(select(DossierRow).where(DossierRow.archive_number == n)).one()
-        row.matter, row.complainant, row.facts_and_reasons, row.complainant_mac = "旧的投诉事项", "旧档案张三", "旧的事实", None
+        row.matter, row.complainant, row.facts_and_reasons = "旧的投诉事项", "旧档案张三", "旧的事实"
         for t in s.scalars(select(TransitionRow).where(TransitionRow.dossier_id == row.id)):
             t.note = "clear note"
         doc = s.scalars(select(DocumentRow).where(DocumentRow.dossier_id == row.id)).one()
@@ -49,7 +49,6 @@ def test_rotation_seals_clear_fields_and_moves_object_keys_under_the_dossier_key
     with services.uow.read() as s:
         row = s.scalars(select(DossierRow).where(DossierRow.archive_number == n)).one()
         assert all(is_sealed(v) for v in (row.matter, row.complainant, row.facts_and_reasons))
-        assert row.complainant_mac is not None
         assert all(o.key_id and o.key_id.startswith("dossier:") for o in s.scalars(select(StoredObjectRow)))
         assert all(is_sealed(d.filename) for d in s.scalars(select(DocumentRow)))
     reg = services.records.get_dossier("t", n).registration

@@ -85,7 +85,6 @@ def test_fields_are_sealed_per_dossier_and_field(ring: DossierKeyring) -> None:
         sealer.open("d1", "matter", stored)
     assert sealer.open("d1", "matter", "legacy clear text") == "legacy clear text"
     assert sealer.open_list("d1", "evidence", sealer.seal_list("d1", "evidence", ["收据", "合同"])) == ("收据", "合同")
-    assert sealer.blind("complainant", "王秀英") == sealer.blind("complainant", "王秀英") != sealer.blind("complainant", "李")
     ring.destroy("d1", now=NOW)
     assert sealer.open("d1", "complainant", stored) is None
 
@@ -120,3 +119,39 @@ def test_rotation_rewraps_the_ring_under_the_new_master_key(tmp_path: Path, keys
     row = sqlite3.connect(ring.path).execute("SELECT key_id FROM dossier_keys WHERE owner='d1'").fetchone()
     assert row[0] == new
     assert DossierKeyring(ring.path, keys).key("d1") == before
+
+
+def test_two_processes_making_the_same_key_agree_on_one(ring: DossierKeyring, keys: FileKeyProvider) -> None:
+    """GIVEN two handles on one key ring (two processes) WHEN both create the same owner's key THEN both use
+    the key that was stored — never a key of their own that no one else can open."""
+    other = DossierKeyring(ring.path, keys)
+    other.create("period:2026-03", now=NOW)
+    ring.create("period:2026-03", now=NOW)
+    assert ring.key("period:2026-03") == other.key("period:2026-03")
+    other.close()
+
+
+def test_a_key_destroyed_by_another_process_is_not_served_from_the_cache(ring: DossierKeyring,
+                                                                         keys: FileKeyProvider) -> None:
+    """GIVEN a key this process has cached WHEN another process destroys it THEN the next use here is refused."""
+    ring.create("d1", now=NOW)
+    assert ring.key("d1")
+    other = DossierKeyring(ring.path, keys)
+    other.destroy("d1", now=NOW)
+    other.close()
+    with pytest.raises(DossierKeyGoneError):
+        ring.key("d1")
+
+
+def test_a_key_never_in_the_ring_is_told_apart_from_a_destroyed_one(ring: DossierKeyring) -> None:
+    """GIVEN an owner this ring never held (the wrong or an older key ring) WHEN its key is asked for THEN the
+    error says the ring lacks it, not that it was destroyed; and sealed values of it do not read as blank."""
+    from records.vault.errors import DossierKeyMissingError
+
+    with pytest.raises(DossierKeyMissingError):
+        ring.key("never")
+    sealer = FieldSealer(ring)
+    ring.create("d9", now=NOW)
+    stored = sealer.seal("d9", "matter", "x")
+    with pytest.raises(DossierKeyMissingError):
+        FieldSealer(DossierKeyring(ring.path.with_name("other.sqlite3"), ring._keys)).open("d9", "matter", stored)
