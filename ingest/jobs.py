@@ -50,7 +50,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import BinaryIO, Protocol
@@ -78,7 +78,7 @@ from records.clock import system_clock
 log = logging.getLogger(__name__)
 
 __all__ = ["Claim", "IndexCatchUp", "IntakeBacklog", "IntakeJob", "IntakeJobNotFoundError", "IntakeQueue", "IntakeWorker",
-           "JobChild", "JobNotRetryableError", "JobState", "JOB_OBJECT_KIND", "SEALED_GONE", "read_chunks", "worker_name"]
+           "JobChild", "JobNotRetryableError", "JobState", "JOB_OBJECT_KIND", "SEALED_GONE", "SEALED_UNAVAILABLE", "read_chunks", "worker_name"]
 
 JOB_OBJECT_KIND = "intake"          # bound into the staging object's seal
 _OBJECT_PREFIX = "intake-"          # staging object ids; never hex, so never a document's object id
@@ -92,6 +92,8 @@ DEFAULT_MAX_RETRY_SECONDS = 600.0   # the backoff's cap: a long queue never wait
 DEFAULT_STALE_SECONDS = 600.0       # queued or processing longer than this is "long-queued" for operators
 #: What a sealed field of a job reads as once its dossier's key is destroyed (translate on display).
 SEALED_GONE = "(sealed: dossier destroyed)"
+# Shown while the key service is down: the dossier's key cannot be unwrapped to open the field now.
+SEALED_UNAVAILABLE = "(sealed: key service unavailable)"
 
 
 class JobState(StrEnum):
@@ -246,9 +248,16 @@ class IntakeQueue:
             return value  # no such dossier in the catalogue: nothing to seal under (the job is refused)
         try:
             self._ring.create(dossier_id, now=self._clock())  # idempotent: a dossier from before issue #12
+            return self._sealer.seal(dossier_id, field, value)
         except DossierKeyGoneError:
             return SEALED_GONE
-        return self._sealer.seal(dossier_id, field, value)
+        except UnavailableError:
+            if field != "intake.message":
+                raise
+            # The key service is down — often the very outage this message reports — so the message
+            # cannot be sealed now. It is the queue's own words about an attempt (file names never go
+            # into it: see _process), kept in clear rather than losing the record of the attempt.
+            return value
 
     def _open(self, s: Session, archive_number: str, field: str, value: str | None) -> str | None:
         if value is None or self._sealer is None:
@@ -256,7 +265,10 @@ class IntakeQueue:
         dossier_id = self._dossier_id(s, archive_number)
         if dossier_id is None:
             return SEALED_GONE if value.startswith("§1:") else value
-        opened = self._sealer.open(dossier_id, field, value)
+        try:
+            opened = self._sealer.open(dossier_id, field, value)
+        except UnavailableError:
+            return SEALED_UNAVAILABLE  # a listing during an outage shows the job, not an error
         return SEALED_GONE if opened is None else opened
 
     def _job(self, s: Session, row: IntakeJobRow) -> IntakeJob:
@@ -533,14 +545,18 @@ class IntakeQueue:
                 row.lease_until = now + timedelta(seconds=self.lease_seconds)
                 row.first_started_at = row.first_started_at or now
                 assert row.key_id is not None and row.wrapped_key is not None
-                filename = self._open(s, row.archive_number, "intake.filename", row.filename) or ""
-                return Claim(row.id, row.archive_number, row.actor, filename,
+                # The file name stays sealed here: opening it needs the dossier's key, which may need the
+                # key service, and an outage must be an attempt that failed (``_process``), not a crash.
+                return Claim(row.id, row.archive_number, row.actor, row.filename,
                               DocumentKind(row.kind) if row.kind else None, row.sha256, row.object_id,
                               WrappedKey(row.key_id, row.wrapped_key), row.attempts, row.first_started_at,
                               tried_before=tried_before)
 
     def _process(self, claim: Claim, worker: str) -> IntakeJob:
         try:
+            with self._uow.read() as s:
+                claim = replace(claim, filename=self._open(s, claim.archive_number, "intake.filename",
+                                                           claim.filename) or "")
             data = b"".join(self._vault.open_object(claim.object_id, JOB_OBJECT_KIND, claim.wrapped,
                                                     expected_sha256=claim.sha256))
             result = self._ingest.ingest_bytes(claim.actor, data, claim.filename, dossier=claim.archive_number,

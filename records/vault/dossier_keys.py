@@ -87,16 +87,33 @@ class DossierKeyring:
                 self._path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                 os.close(fd)
-                conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False, isolation_level=None)
-                # Deleted keys are overwritten in the file (secure_delete) and in the WAL (truncated after a destroy).
-                conn.execute("PRAGMA secure_delete=ON")
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-                conn.executescript(_SCHEMA)
+                self._conn = self._connect()
             except (OSError, sqlite3.Error) as exc:
                 raise KeyUnavailableError("dossier-keyring", f"cannot open {self._path}: {exc}") from exc
-            self._conn = conn
         return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        # Many processes open the ring at once (web workers, intake workers, the console): switching
+        # to WAL and creating the tables need a lock SQLite's busy timeout does not always wait for,
+        # so both are done only when needed, and a "locked" answer is retried for a while.
+        for attempt in range(200):
+            conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False, isolation_level=None)
+            try:
+                # Deleted keys are overwritten in the file (secure_delete) and in the WAL (truncated after a destroy).
+                conn.execute("PRAGMA secure_delete=ON")
+                if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if not {"dossier_keys", "destroyed_keys"} <= tables:
+                    conn.executescript(_SCHEMA)
+                return conn
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                if "locked" not in str(exc) or attempt == 199:
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ use
     def create(self, owner: str, *, now: datetime) -> None:
@@ -130,10 +147,10 @@ class DossierKeyring:
                 raise
             if gone:
                 raise DossierKeyGoneError(owner)
-            if key is None:  # made by another process meanwhile: use the stored one
-                assert row is not None
-                key = self._keys.unwrap(WrappedKey(row[0], bytes(row[1])), context=_context(owner))
-            self._remember(owner, key)
+            if key is not None:
+                self._remember(owner, key)
+            # else made by another process (or earlier): it exists, which is all create() promises;
+            # key() unwraps the stored one when it is used.
 
     def key(self, owner: str) -> bytes:
         """The unwrapped key of ``owner`` (in memory only).

@@ -560,6 +560,7 @@ ZH = {
 "Confirm":"确认",
 "(sealed: dossier destroyed)":"（已密封：案卷已销毁）",
 "(sealed: log period expired)":"（已密封：日志期限已过）",
+"(sealed: key service unavailable)":"（已密封：密钥服务不可用）",
 }
 def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'
 pot = open(sys.argv[1]).read()

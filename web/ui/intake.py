@@ -17,7 +17,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ingest.jobs import DEFAULT_STALE_SECONDS, SEALED_GONE, IntakeJob, JobState
+from ingest.jobs import DEFAULT_STALE_SECONDS, SEALED_GONE, SEALED_UNAVAILABLE, IntakeJob, JobState
 from web.auth import auth_details, identity, request_context, services, zone
 from web.ui import bp as ui_bp
 
@@ -49,12 +49,12 @@ def retry_failed() -> Response:
 
 
 def _shown(job: IntakeJob) -> IntakeJob:
-    """``job`` with the sealed-and-gone marker in the reader's language."""
-    if SEALED_GONE not in (job.filename, job.message):
+    """``job`` with the sealed-field markers (destroyed dossier, key service down) in the reader's language."""
+    markers = {SEALED_GONE: _("(sealed: dossier destroyed)"), SEALED_UNAVAILABLE: _("(sealed: key service unavailable)")}
+    if job.filename not in markers and job.message not in markers:
         return job
-    gone = _("(sealed: dossier destroyed)")
-    return replace(job, filename=gone if job.filename == SEALED_GONE else job.filename,
-                   message=gone if job.message == SEALED_GONE else job.message)
+    return replace(job, filename=markers.get(job.filename, job.filename),
+                   message=markers.get(job.message or "", job.message))
 
 
 ui_bp.register_blueprint(bp)

@@ -233,9 +233,12 @@ def test_key_service_paused_past_the_retry_budget_then_retried_files_once(
     try:
         number = services.records.register_complaint("clerk", Registration(
             matter="援助律师未出庭投诉", complainant="赵六", received_at=clock.now)).archive_number
-        queue = services.intake
+        job = services.intake.accept("clerk", number, "出庭.txt", [LETTER])   # told 202: sealed and queued
+        # The worker is another process: the dossier's key (issue #12) is not in its memory, so it needs
+        # the key service to open the staging copy. (A process that holds the key files on through an outage.)
+        worker = build_services(settings, clock=clock)
+        queue = worker.intake
         queue.max_attempts, queue.retry_seconds = 2, 1.0
-        job = queue.accept("clerk", number, "出庭.txt", [LETTER])   # told 202: sealed and queued
 
         openbao_process.pause()
         try:
@@ -272,5 +275,6 @@ def test_key_service_paused_past_the_retry_budget_then_retried_files_once(
         again = runner.invoke(main, [*data_dir, "worker", "--once", "--json"])
         assert again.exit_code == 0 and [d.item_number for d in services.records.get_dossier(
             "clerk", number).documents] == [line["item_number"]]
+        worker.close()
     finally:
         services.close()
