@@ -1,10 +1,16 @@
 """Format detection by content (libmagic), refined where libmagic is known to be vague.
 
 Never by extension alone: the name is only a tie-breaker for text that could be several things.
+
+A byte-order mark settles it: a file that starts with a UTF-8/UTF-16/UTF-32 BOM and decodes to
+printable text is text (or mail, when the decoded text opens with mail headers), whatever
+libmagic calls it (it names subtitles ``application/x-subrip``/``text/vtt``, which nothing reads).
+BOM-less UTF-16 is recognised by what it decodes to, and checked for mail headers the same way.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from pathlib import Path
@@ -24,6 +30,19 @@ MSG = "application/vnd.ms-outlook"
 DOC = "application/msword"
 EML = "message/rfc822"
 MBOX = "application/mbox"
+TEXT = "text/plain"
+
+# Longest first: the UTF-32-LE mark starts with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Text types with a reader of their own, kept when a BOM precedes them; any other type
+# libmagic gives a BOM-marked text file becomes plain text.
+_MARKED_TEXT_TYPES = frozenset({"text/html", "text/xml", "application/xml", "text/csv", "text/markdown"})
 
 
 def detect_media_type(source: Path | bytes) -> str:
@@ -32,12 +51,24 @@ def detect_media_type(source: Path | bytes) -> str:
     if not head.strip():
         return "application/x-empty"
     found = magic.from_buffer(head, mime=True)
+    marked = _bom_text(head)
+    if marked is not None:
+        return _mail_type(marked.encode("utf-8")) or (found if found in _MARKED_TEXT_TYPES else TEXT)
+    if found == "application/x-dosexec" and not head.startswith(b"MZ") and _plain_bytes(head):
+        # libmagic's headerless COM guess: GBK/GB18030 text opening with 0xB8 ("附", "该") or
+        # Latin text with 0xE9 ("é") reads as an x86 MOV/JMP. Code has control bytes; text has none.
+        found = TEXT
     if head.startswith(_OLE_MAGIC):
         return _ole_type(source, found)
     if head.startswith(b"PK\x03\x04") and found in ("application/zip", "application/octet-stream", DOCX):
         return _zip_type(source, found)
-    if found == "application/octet-stream" and _looks_utf16(head):
-        return "text/plain"
+    if found == "application/octet-stream" or (found == TEXT and b"\x00" in head):
+        # (ASCII letter pairs read as UTF-16 are CJK ideographs: only NUL-bearing text qualifies.)
+        utf16 = _looks_utf16(head)
+        if utf16 is not None:
+            # Some Windows tools save .eml as UTF-16: the headers show only once decoded.
+            decoded = codecs.getincrementaldecoder(utf16)("replace").decode(head, final=False)
+            return _mail_type(decoded.encode("utf-8")) or TEXT
     if found in ("text/plain", "text/html", "application/octet-stream", EML, MBOX):
         mail = _mail_type(head)
         if mail:
@@ -45,12 +76,36 @@ def detect_media_type(source: Path | bytes) -> str:
     return found
 
 
-def _looks_utf16(head: bytes) -> bool:
-    """BOM-less UTF-16 text, which libmagic calls data: it decodes to (almost) only ASCII,
-    CJK ideographs and CJK/full-width punctuation (random bytes would not)."""
+def _bom_text(head: bytes) -> str | None:
+    """The decoded start of a file that opens with a byte-order mark and reads as text."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            try:
+                # Incremental: the head may end inside a character.
+                text = codecs.getincrementaldecoder(codec)("strict").decode(head[len(bom):], final=False)
+            except UnicodeDecodeError:
+                return None
+            # Binary data may begin with BOM-like bytes by chance; text is (almost) all printable.
+            sample = text[:4096]
+            printable = sum(1 for c in sample if c.isprintable() or c in "\r\n\t\f")
+            return text if printable >= 0.95 * len(sample) else None
+    return None
+
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def _plain_bytes(head: bytes) -> bool:
+    """No control bytes but tab, line ends, form feed and ESC (ISO-2022): text, not code."""
+    return _CONTROL_BYTES.search(head) is None
+
+
+def _looks_utf16(head: bytes) -> str | None:
+    """The byte order of BOM-less UTF-16 text, which libmagic calls data: it decodes to
+    (almost) only ASCII, CJK ideographs and CJK/full-width punctuation (random bytes would not)."""
     sample = head[: 4096 - (len(head[:4096]) % 2)]
     if len(sample) < 32:
-        return False
+        return None
     for codec in ("utf-16-le", "utf-16-be"):
         try:
             text = sample.decode(codec)
@@ -61,8 +116,8 @@ def _looks_utf16(head: bytes) -> bool:
             if c in "\r\n\t" or " " <= c <= "~" or "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
         )
         if plausible >= 0.95 * len(text):
-            return True
-    return False
+            return codec
+    return None
 
 
 def _read_head(path: Path) -> bytes:

@@ -4,7 +4,9 @@ Parsed with the stdlib ``email`` package under a compat32-based policy that hand
 values untouched: we decode RFC 2047 words, RFC 2231 parameters and raw 8-bit headers
 ourselves, because the modern policy decodes with the declared charset (``gb2312`` labels on
 GBK text become replacement characters), can raise on broken headers, and spends seconds on
-pathological ones. Body text goes through ``_mime.decode_text`` for the same reason.
+pathological ones. Body text goes through ``text.decode_by_evidence`` (BOM, a label the bytes
+agree with, UTF-8, strict CJK, then a guess with a warning) for the same reason. A file saved as
+UTF-16/UTF-32 (with or without BOM, as some Windows tools do) is decoded before parsing.
 
 Choices:
 - mbox: the text of every message (up to ``limits.max_attachments`` messages) and the
@@ -35,6 +37,7 @@ from typing import ClassVar
 
 from ingest.errors import CorruptDocumentError, EncryptedDocumentError, TooLargeError
 from ingest.extractors._mime import declared_markup_encoding, decode_text, html_to_text, read_bounded, Walk, sniff_utf16
+from ingest.extractors.text import decode_by_evidence
 from ingest.model import Attachment, ExtractContext, Extraction
 
 __all__ = ["EmailExtractor"]
@@ -106,8 +109,9 @@ class EmailExtractor:
 def _unwrap(data: bytes, walk: Walk) -> bytes:
     """Undo whole-file wrappers: UTF-16 saved mail and the .emlx byte-count line."""
     order = sniff_utf16(data[:4096])
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or order:
-        # Some Windows tools save .eml as UTF-16; MIME parsing needs bytes in an ASCII superset.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or order:
+        # Some Windows tools save .eml as UTF-16 (or -32); MIME parsing needs bytes in an
+        # ASCII superset. decode_text honours the BOM, else the sniffed byte order.
         decoded = decode_text(data, order)
         for note in decoded.warnings:
             walk.warn(f"message file: {note}")
@@ -256,7 +260,9 @@ def _payload_text(part: Message, walk: Walk) -> str:
     declared = part.get_content_charset()
     if ctype == "text/html" and not declared:
         declared = declared_markup_encoding(payload, is_html=True)
-    decoded = decode_text(payload, declared)
+    # By evidence, as for text files: strict CJK decodes before any single-byte guess, so a
+    # large GB18030 body under no (or a Western) label is not read as a Cyrillic code page.
+    decoded, _basis = decode_by_evidence(payload, declared)
     for note in decoded.warnings:
         walk.warn(f"{ctype} part: {note}")
     return html_to_text(decoded.text) if ctype == "text/html" else decoded.text

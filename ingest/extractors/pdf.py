@@ -4,15 +4,21 @@ pypdf reads what PDFium does not expose well: document info, encryption, form fi
 and embedded files. PDFium (pypdfium2) extracts each page's text and renders pages that have
 no usable text layer for OCR. Either library may fail on a damaged file where the other copes;
 the extractor uses what works and says so in a warning.
+
+Form fields add only what a person filled in (never a signature's /Contents or other binary);
+an XFA form adds the values of its data packet, and Adobe's "Please wait…" page text, shown by
+viewers that cannot draw XFA, is not taken as the document's text.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -20,6 +26,7 @@ import pypdf
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 from PIL import Image
+from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, StreamObject
 
 from ingest.errors import CorruptDocumentError, EncryptedDocumentError
 from ingest.language import count_scripts, join_cjk
@@ -49,6 +56,34 @@ _MIN_TEXT_CHARS = 10
 _MAX_GARBAGE_SHARE = 0.3
 # Pages drawn with this many vector paths and no text are probably text turned into outlines.
 _MIN_OUTLINE_PATHS = 300
+# One form field gives at most this many characters of text; the rest is cut, with a warning.
+_MAX_FIELD_CHARS = 4000
+# A field value with more than this share of control, private-use or unassigned characters is
+# binary decoded as text (a signature's zero-padded /Contents, an image), not what anyone typed.
+_MAX_BINARY_SHARE = 0.1
+_HEX_DUMP = re.compile(r"[0-9A-Fa-f]{64,}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{256,}={0,2}")
+_XFA_DATA_NAMESPACE = "http://www.xfa.org/schema/xfa-data/"
+# What Adobe writes on the page of an XFA form for viewers that cannot render XFA (two
+# generations of it). Matched with any spacing, ® optional: text layers lose both.
+_XFA_PLACEHOLDER_MARKERS = (
+    "If this message is not eventually replaced by the proper contents of the document",
+    "To view the full contents of this document, you need a later version of the PDF viewer.",
+)
+_XFA_PLACEHOLDER_SENTENCES = (
+    "Please wait...",
+    "If this message is not eventually replaced by the proper contents of the document, your PDF viewer "
+    "may not be able to display this type of document.",
+    "You can upgrade to the latest version of Adobe Reader for Windows®, Mac, or Linux® by visiting "
+    "http://www.adobe.com/go/reader_download.",
+    "For more assistance with Adobe Reader visit http://www.adobe.com/go/acrreader.",
+    "Windows is either a registered trademark or a trademark of Microsoft Corporation in the United States "
+    "and/or other countries. Mac is a trademark of Apple Inc., registered in the United States and other "
+    "countries. Linux is the registered trademark of Linus Torvalds in the U.S. and other countries.",
+    "To view the full contents of this document, you need a later version of the PDF viewer.",
+    "You can upgrade to the latest version of Adobe Reader from www.adobe.com/products/acrobat/readstep2.html",
+    "For further support, go to www.adobe.com/support/products/acrreader.html",
+)
 
 
 @dataclass
@@ -111,8 +146,16 @@ class PdfExtractor:
         total = len(document.pdfium) if document.pdfium is not None else _pypdf_page_count(document)
         if total > context.limits.max_pages:
             problems.append(f"only the first {context.limits.max_pages} of {total} pages were read (page limit)")
+        xfa = _is_xfa(document)
+        placeholders = 0
         for number in range(1, min(total, context.limits.max_pages) + 1):
             text, info, page_problems = self._page(document, number, context)
+            if xfa:
+                # An XFA form's page says "Please wait…" to viewers that cannot draw it: not its text.
+                text, dropped = _without_xfa_placeholder(text)
+                if dropped:
+                    placeholders += 1
+                    info = replace(info, chars=len(text))
             texts.append(text)
             infos.append(info)
             problems.extend(page_problems)
@@ -120,10 +163,14 @@ class PdfExtractor:
                 models.append((info.language, count_scripts(text).han))
         metadata = _metadata(document)
         attachments = _attachments(document, context, problems)
-        form = _form_text(document)
-        if form:
+        lines = _form_lines(document, xfa, context, problems)
+        if placeholders:
+            data = f"its data ({len(lines)} values)" if lines else "its data (none filled in)"
+            problems.append(f"XFA form: Adobe's \"Please wait…\" placeholder text dropped; {data} is used instead")
+        if lines:
+            form = "\n".join(f"{name}: {value}" for name, value in lines)
             # After the last page, not as a page of its own: "\f" still separates pages only.
-            metadata["form_fields"] = str(form.count("\n") + 1)
+            metadata["form_fields"] = str(len(lines))
             texts = [*texts[:-1], f"{texts[-1]}\n\n{form}" if texts else form]
         # "\f" between pages, as pdftotext does; blank pages stay, so page N is chunk N.
         text = "\f".join(texts) if any(t.strip() for t in texts) else ""
@@ -319,25 +366,225 @@ def _metadata(document: _Document) -> dict[str, str]:
     return metadata
 
 
-def _form_text(document: _Document) -> str:
-    """Filled-in AcroForm fields as "name: value" lines; PDFium's text layer lacks them."""
+def _form_lines(
+    document: _Document, xfa: bool, context: ExtractContext, problems: list[str]
+) -> list[tuple[str, str]]:
+    """What a person filled in, as (field, value) pairs; PDFium's text layer lacks it.
+
+    Only human values count: text fields as given, the chosen items of choice fields, checked
+    buttons by their export value. Never a signature field (its value is a dictionary holding
+    /ByteRange and kilobytes of /Contents), never other objects, never binary read as text.
+    An XFA form's values are its data packet, which the AcroForm fields (when there are any)
+    only mirror; they are used when the packet holds any.
+    """
     if document.pypdf is None:
-        return ""
+        return []
+    pairs = _xfa_data(document, context, problems) if xfa else []
+    if not pairs:
+        pairs = _acroform_values(document)
+    lines: list[tuple[str, str]] = []
+    for name, raw in pairs:
+        value = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+        if not value or _looks_binary(value):
+            continue
+        if len(value) > _MAX_FIELD_CHARS:
+            problems.append(f"form field {name[:80]}: value cut to {_MAX_FIELD_CHARS} of {len(value)} characters")
+            value = value[:_MAX_FIELD_CHARS]
+        lines.append((name, value))
+    return lines
+
+
+def _acroform_values(document: _Document) -> list[tuple[str, str]]:
+    assert document.pypdf is not None
     try:
         fields = document.pypdf.get_fields() or {}
     except _PYPDF_ERRORS as exc:
         log.info("pypdf cannot read the form: %s", exc)
-        return ""
-    lines = []
+        return []
+    pairs: list[tuple[str, str]] = []
     for name, form_field in fields.items():
-        value = form_field.get("/V") if hasattr(form_field, "get") else None
-        if isinstance(value, list):
-            value = ", ".join(str(item) for item in value)
-        value = str(value).strip() if value is not None else ""
-        # Unchecked boxes are "/Off"; checked ones carry the export name, e.g. "/Yes".
-        if value and value != "/Off":
-            lines.append(f"{name}: {value.lstrip('/')}")
-    return "\n".join(lines)
+        if not isinstance(form_field, DictionaryObject):
+            continue
+        try:
+            kind = _field_kind(form_field)
+            if kind == "/Sig":  # a signature is verified, not read
+                continue
+            options = form_field.get("/Opt")
+            values = _human_values(form_field.get("/V"), kind, options if isinstance(options, ArrayObject) else None)
+        except _PYPDF_ERRORS as exc:  # a broken reference inside one field spoils that field only
+            log.info("pypdf cannot read a form field: %s", _short(exc))
+            continue
+        if values:
+            pairs.append((str(name), ", ".join(values)))
+    return pairs
+
+
+def _field_kind(form_field: DictionaryObject) -> str | None:
+    """/Tx, /Ch, /Btn or /Sig; inherited from the parent field when the field does not say."""
+    kind = form_field.get("/FT")
+    reference = getattr(form_field, "indirect_reference", None)
+    node = reference.get_object() if reference is not None else None
+    for _ in range(32):  # field trees are shallow; a /Parent cycle must not loop
+        if kind is not None or not isinstance(node, DictionaryObject):
+            break
+        node = node.get("/Parent")
+        node = node.get_object() if node is not None else None
+        kind = node.get("/FT") if isinstance(node, DictionaryObject) else None
+    return str(kind) if kind is not None else None
+
+
+def _human_values(value: object, kind: str | None, options: ArrayObject | None) -> list[str]:
+    """The strings in a field's /V that someone typed or chose; nothing for any other object."""
+    if isinstance(value, ArrayObject):  # the items chosen in a multiple-choice list
+        if kind not in ("/Ch", None):
+            return []
+        return [text for item in value if isinstance(item, str | bytes) for text in _human_values(item, kind, options)]
+    if isinstance(value, NameObject):
+        # Buttons: unchecked is /Off, checked is the export name ("/Yes"), or an index into /Opt.
+        name = str(value)[1:]
+        if not name or name == "Off":
+            return []
+        return [_option_text(name, options, index=kind == "/Btn")]
+    if isinstance(value, ByteStringObject):
+        # Bytes that are not PDFDocEncoding: human text only if they are UTF-8 (sloppy producers).
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return []
+        value = str(value)
+    if isinstance(value, str):  # TextStringObject
+        if kind == "/Btn" and value in ("Off", ""):
+            return []
+        return [_option_text(value, options, index=False) if kind == "/Ch" else value]
+    return []  # dictionaries (a /Sig value), streams, numbers, null: not a person's input
+
+
+def _option_text(value: str, options: ArrayObject | None, *, index: bool) -> str:
+    """The display text of an export value, from a field's /Opt when it has one."""
+    if not options:
+        return value
+    if index and value.isdigit() and int(value) < len(options):
+        item = options[int(value)]
+        return str(item) if isinstance(item, str) else value
+    for item in options:
+        # A choice field's /Opt holds either texts or [export value, display text] pairs.
+        if isinstance(item, ArrayObject) and len(item) == 2 and str(item[0]) == value and isinstance(item[1], str):
+            return str(item[1])
+    return value
+
+
+def _looks_binary(value: str) -> bool:
+    """Whether a string is binary data that happens to decode: control codes, hex or base64."""
+    sample = value[: _MAX_FIELD_CHARS * 4]
+    odd = sum(1 for char in sample if char not in "\t\n\r" and (
+        char == "\ufffd" or unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn")))
+    if odd > _MAX_BINARY_SHARE * len(sample):
+        return True
+    compact = "".join(sample.split())
+    # Hex dumps may be spaced; base64 (an image in XFA data) has line breaks but no spaces.
+    return bool(_HEX_DUMP.fullmatch(compact) or (" " not in sample and _BASE64.fullmatch(compact)))
+
+
+def _is_xfa(document: _Document) -> bool:
+    """Whether the document is an XFA form: its /AcroForm carries an /XFA entry."""
+    if document.pypdf is None:
+        return False
+    try:
+        form = document.pypdf.root_object.get("/AcroForm")
+        form = form.get_object() if form is not None else None
+        return isinstance(form, DictionaryObject) and form.get("/XFA") is not None
+    except _PYPDF_ERRORS as exc:
+        log.info("pypdf cannot read the form: %s", _short(exc))
+        return False
+
+
+def _xfa_data(document: _Document, context: ExtractContext, problems: list[str]) -> list[tuple[str, str]]:
+    """Field values of an XFA form, from its datasets packet (<xfa:datasets>/<xfa:data>).
+
+    The template packet holds labels and placeholder texts, which are not what was filled in.
+    """
+    assert document.pypdf is not None
+    try:
+        packet = _xfa_datasets(document)
+        if packet is None:
+            return []
+        if len(packet) > context.limits.max_expanded_bytes:
+            problems.append("XFA form data over the size limit was not read")
+            return []
+        return _xfa_values(packet)
+    except _PYPDF_ERRORS as exc:
+        problems.append(f"XFA form data unreadable ({_short(exc)})")
+    except Exception as exc:  # lxml.etree.XMLSyntaxError, imported lazily
+        problems.append(f"XFA form data is not well-formed XML ({_short(exc)})")
+    return []
+
+
+def _xfa_datasets(document: _Document) -> bytes | None:
+    """The datasets packet: one named stream of the /XFA array, or inside the single XDP stream."""
+    assert document.pypdf is not None
+    form = document.pypdf.root_object["/AcroForm"].get_object()
+    if not isinstance(form, DictionaryObject):
+        return None
+    xfa = form["/XFA"].get_object()
+    if isinstance(xfa, StreamObject):
+        return bytes(xfa.get_data())
+    if not isinstance(xfa, ArrayObject):
+        return None
+    for position in range(0, len(xfa) - 1, 2):  # [name, stream, name, stream, ...]
+        if str(xfa[position]) == "datasets":
+            stream = xfa[position + 1].get_object()
+            return bytes(stream.get_data()) if isinstance(stream, StreamObject) else None
+    return None
+
+
+def _xfa_values(packet: bytes) -> list[tuple[str, str]]:
+    from lxml import etree  # type: ignore[import-untyped]
+
+    # No entity expansion, no network: a form's XML is as untrusted as the rest of the file.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
+    root = etree.fromstring(packet, parser)
+    if root is None:
+        return []
+    data = next((element for element in root.iter() if isinstance(element.tag, str)
+                 and etree.QName(element).localname == "data"
+                 and (etree.QName(element).namespace or "").startswith(_XFA_DATA_NAMESPACE)), None)
+    if data is None:
+        return []
+    pairs: list[tuple[str, str]] = []
+    walker = etree.iterwalk(data, events=("start",))
+    for _event, element in walker:
+        if element is data or not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        content_type = next((v for k, v in element.attrib.items() if k.rpartition("}")[2] == "contentType"), None)
+        if content_type is not None:  # rich text keeps its words; images and other payloads none
+            walker.skip_subtree()
+            if content_type.startswith("text/"):
+                pairs.append((name, "".join(element.itertext())))
+        elif len(element) == 0 and element.text:
+            pairs.append((name, element.text))
+    return pairs
+
+
+def _without_xfa_placeholder(text: str) -> tuple[str, bool]:
+    """The page text without Adobe's "Please wait…" message; whether there was one."""
+    if not any(_XFA_PLACEHOLDER_PATTERNS[marker].search(text) for marker in _XFA_PLACEHOLDER_MARKERS):
+        return text, False
+    for sentence in _XFA_PLACEHOLDER_SENTENCES:
+        text = _XFA_PLACEHOLDER_PATTERNS[sentence].sub("", text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return text, True
+
+
+def _spacing_tolerant(sentence: str) -> re.Pattern[str]:
+    words = (re.escape(word).replace("®", "®?").replace(r"\.\.\.", r"(?:\.\.\.|…)?") for word in sentence.split())
+    return re.compile(r"\s*".join(words))
+
+
+_XFA_PLACEHOLDER_PATTERNS = {
+    sentence: _spacing_tolerant(sentence) for sentence in (*_XFA_PLACEHOLDER_MARKERS, *_XFA_PLACEHOLDER_SENTENCES)
+}
 
 
 def _attachments(document: _Document, context: ExtractContext, problems: list[str]) -> tuple[Attachment, ...]:
