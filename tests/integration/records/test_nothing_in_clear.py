@@ -37,7 +37,10 @@ def _encodings(text: str) -> Iterable[bytes]:
 def _found(root: Path, needles: list[str]) -> list[str]:
     hits = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue  # a running PostgreSQL removes transient files (pg_internal.init) while we read
         for needle in needles:
             if any(enc in data for enc in _encodings(needle)):
                 hits.append(f"{needle!r} in {path}")
