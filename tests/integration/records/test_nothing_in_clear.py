@@ -10,6 +10,7 @@ are read too, after a checkpoint.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,10 +37,12 @@ def _encodings(text: str) -> Iterable[bytes]:
 
 def _found(root: Path, needles: list[str]) -> list[str]:
     hits = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    # os.walk, not rglob: it skips a directory that disappears under a running PostgreSQL.
+    files = sorted(Path(d) / f for d, _, names in os.walk(root) for f in names)
+    for path in files:
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             continue  # a running PostgreSQL removes transient files (pg_internal.init) while we read
         for needle in needles:
             if any(enc in data for enc in _encodings(needle)):
