@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 
 from records.access.identity import Identity
 from records.model import Registration
