@@ -63,13 +63,19 @@ _PERMISSIVE = {"ascii", "iso8859-1", "cp1252", "iso8859-15"}
 _MULTIBYTE_CJK = {"gb18030", "big5hkscs", "cp950", "cp932", "euc_jp", "cp949", "euc_kr",
                   "gb2312", "gbk", "big5", "shift_jis", "hz", "johab", "shift_jis_2004",
                   "shift_jisx0213", "euc_jis_2004", "euc_jisx0213"}
-_BOMS = (
+BOMS = (  # longest first: the UTF-32-LE mark starts with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_SAMPLE = 64 * 1024                 # evidence is weighed on a prefix; the chosen codec decodes all
+_SCORE_CHARS = 20_000               # decoded characters scored per candidate
+_MIN_COMMON = 0.6                   # share of everyday characters a right CJK decode shows
+_CJK_CANDIDATES = ("gb18030", "big5hkscs", "iconv:EUC-TW")
+# Asked of charset-normalizer only among multi-byte East Asian codecs.
+_CJK_ISOLATION = ["gb18030", "big5", "cp950", "cp932", "shift_jis", "euc_jp", "cp949", "euc_kr"]
 _DETECT_SAMPLE = 256 * 1024        # detection cost grows with input; a prefix is enough
 _MAX_CHAOS = 0.1                   # charset-normalizer "mess" above this is a guess, not a finding
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
@@ -82,6 +88,7 @@ class Decoded:
     text: str
     encoding: str
     warnings: tuple[str, ...] = ()
+    basis: str = "guess"           # what decided: bom, ascii, declared, utf-8, utf-16, cjk-strict, guess
 
     def __post_init__(self) -> None:
         # NUL never carries meaning in a document, and PostgreSQL text columns reject it.
@@ -122,8 +129,10 @@ def canonical_codec(label: str | None) -> str | None:
     return None
 
 
-def decode_text(data: bytes, declared: str | None = None) -> Decoded:
-    """Decode bytes of unknown or doubtful charset; never raises.
+def _best_guess(data: bytes, declared: str | None = None) -> Decoded:
+    """charset-normalizer's reading of bytes of unknown or doubtful charset; never raises.
+
+    The last step of :func:`decode_text`, after the evidence (BOM, UTF-8, strict CJK) decided nothing.
 
     Order: byte-order mark; the declared charset (upgraded to its superset) when the bytes
     decode cleanly; UTF-8; UTF-16 without BOM; charset-normalizer on a prefix; iconv for
@@ -133,7 +142,7 @@ def decode_text(data: bytes, declared: str | None = None) -> Decoded:
         data: the raw bytes.
         declared: a charset label from a header, ``<meta>`` or XML declaration, if any.
     """
-    for bom, bom_codec in _BOMS:
+    for bom, bom_codec in BOMS:
         if data.startswith(bom):
             return _lenient(data[len(bom):], bom_codec, ())
     if not data:
@@ -213,6 +222,166 @@ def decode_text(data: bytes, declared: str | None = None) -> Decoded:
     last_resort = codec if codec and not codec.startswith("iconv:") else "utf-8"
     notes.append(f"charset not recognised; decoded as {last_resort} with replacement characters")
     return _lenient(data, last_resort, tuple(notes))
+
+
+def decode_text(data: bytes, declared: str | None = None) -> Decoded:
+    """Decode bytes of unknown or doubtful charset, strongest evidence first; never raises.
+
+    ``declared``: a charset label from a header, ``<meta>`` or XML declaration, if any.
+    ``Decoded.basis`` names what decided: ``bom``, ``ascii``, ``declared``,
+    ``utf-8``, ``utf-16``, ``cjk-strict`` (a strict multi-byte CJK decode that reads as
+    everyday text), or ``guess`` (charset-normalizer or a lenient decode; always with a
+    warning naming the encoding).
+    """
+    for bom, _codec in BOMS:
+        if data.startswith(bom):
+            return _based(_best_guess(data), "bom")
+    if not data or data.isascii():
+        return _based(_best_guess(data, declared), "ascii")
+    codec = canonical_codec(declared)
+    if codec and codec not in _PERMISSIVE and _strict(data, codec) is not None:
+        # decode_text weighs a clean declared decode against a confident other CJK detection.
+        decoded = _best_guess(data, declared)
+        return _based(decoded, "declared" if decoded.encoding == codec.removeprefix("iconv:").lower() else "guess")
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return Decoded(text, "utf-8", basis="utf-8")
+    if sniff_utf16(data) is not None:
+        decoded = _best_guess(data)
+        if decoded.encoding.startswith("utf-16") and not decoded.warnings:
+            return _based(decoded, "utf-16")
+    cjk = _decode_cjk(data)
+    if cjk is not None:
+        if declared and codec != cjk.encoding:
+            # A label the bytes overrule is a mislabel worth a reviewer's look.
+            note = f"declared charset {declared!r} but content decodes as {cjk.encoding}"
+            cjk = Decoded(cjk.text, cjk.encoding, (note, *cjk.warnings), cjk.basis)
+        return cjk
+    decoded = _best_guess(data, declared)
+    if codec in _PERMISSIVE and decoded.encoding in (codec, "cp1252" if codec == "ascii" else codec):
+        return _based(decoded, "declared")     # a Western label on Western bytes: nothing to doubt
+    if not any(decoded.encoding in note for note in decoded.warnings):
+        decoded = Decoded(decoded.text, decoded.encoding,
+                          (*decoded.warnings, f"charset guessed as {decoded.encoding}"))
+    return _based(decoded, "guess")
+
+
+def _decode_cjk(data: bytes) -> Decoded | None:
+    """A multi-byte East Asian decode when the bytes are CJK-looking, else None."""
+    sample = data[:_SAMPLE]
+    if not _looks_cjk(sample):
+        return None
+    japanese_korean = _japanese_or_korean(sample)
+    if japanese_korean is not None:
+        text = _strict(data, japanese_korean)
+        if text is not None:
+            return Decoded(text, japanese_korean, basis="cjk-strict")
+    scored = sorted(
+        ((score, -rank, codec) for rank, codec in enumerate(_CJK_CANDIDATES)
+         if (score := _everyday_share(_sample_decode(sample, codec))) >= _MIN_COMMON),
+        reverse=True)
+    for _score, _rank, codec in scored:
+        text = _strict(data, codec)
+        if text is not None:
+            return Decoded(text, _label(codec), basis="cjk-strict")
+    if scored and not scored[0][2].startswith("iconv:"):
+        # The prefix reads as everyday CJK but a byte further on is broken: keep the codec
+        # the evidence chose rather than a single-byte code page that "decodes" anything.
+        codec = scored[0][2]
+        text = data.decode(codec, errors="replace")
+        return Decoded(text, codec, (f"charset guessed as {codec}; undecodable bytes replaced",), "guess")
+    return None
+
+
+def _looks_cjk(sample: bytes) -> bool:
+    """Most bytes >= 0x80 pair up as a CJK lead byte (0x81-0xFE) and a trail byte."""
+    high = sum(1 for b in sample if b >= 0x80)
+    if high < 2:
+        return False
+    paired = 0
+    i, end = 0, len(sample) - 1
+    while i < end:
+        lead = sample[i]
+        if 0x81 <= lead <= 0xFE:
+            trail = sample[i + 1]
+            if 0x40 <= trail <= 0xFE and trail != 0x7F or 0x30 <= trail <= 0x39:
+                paired += 2 if trail >= 0x80 else 1
+                i += 2
+                continue
+        i += 1
+    return paired >= 0.8 * high
+
+
+def _japanese_or_korean(sample: bytes) -> str | None:
+    """cp932 or cp949 when charset-normalizer prefers a Japanese/Korean codec among the CJK
+    ones and the text then shows that script (kana, Hangul); short Chinese text is often
+    ranked Japanese, so the preference alone is not enough."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(_safe_cut(sample), cp_isolation=_CJK_ISOLATION).best()
+    if best is None:
+        return None
+    codec = canonical_codec(best.encoding) or ""
+    text = _sample_decode(sample, codec)
+    if not text:
+        return None
+    letters = [c for c in text[:_SCORE_CHARS] if ord(c) > 0x7F and c.isalpha()]
+    if not letters:
+        return None
+    if codec in ("cp932", "shift_jis", "euc_jp"):
+        kana = sum(1 for c in letters if "\u3040" <= c <= "\u30ff")
+        return codec if kana >= 0.1 * len(letters) else None
+    if codec in ("cp949", "euc_kr"):
+        hangul = sum(1 for c in letters if "\uac00" <= c <= "\ud7a3")
+        return codec if hangul >= 0.5 * len(letters) else None
+    return None
+
+
+def _everyday_share(text: str | None) -> float:
+    """Share of non-ASCII characters that are everyday Chinese ones (GB2312 level 1, Big5
+    common) or CJK punctuation; a wrong multi-byte decode scatters into rare ideographs,
+    kana, symbols and private-use code points."""
+    if not text:
+        return 0.0
+    non_ascii = [c for c in text[:_SCORE_CHARS] if ord(c) > 0x7F and not c.isspace()]
+    if not non_ascii:
+        return 0.0
+    common = _common_han()
+    good = sum(1 for c in non_ascii if c in common or "\u3000" <= c <= "\u303f" or "\uff01" <= c <= "\uff5e")
+    return good / len(non_ascii)
+
+
+@functools.cache
+def _common_han() -> frozenset[str]:
+    chars: set[str] = set()
+    for lead in range(0xB0, 0xD8):                  # GB2312 level 1: the 3,755 commonest
+        chars.update(bytes(b for t in range(0xA1, 0xFF) for b in (lead, t)).decode("gb2312", "ignore"))
+    trails = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
+    for lead in range(0xA4, 0xC7):                  # Big5 frequently used characters
+        for t in trails:
+            chars.update(bytes((lead, t)).decode("big5", "ignore"))
+    return frozenset(chars)
+
+
+def _sample_decode(sample: bytes, codec: str) -> str | None:
+    """Strict decode of a prefix that may end inside a character, or None."""
+    if codec.startswith("iconv:"):
+        return _strict(_safe_cut(sample), codec)
+    try:
+        return codecs.getincrementaldecoder(codec)("strict").decode(sample, final=False)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _safe_cut(sample: bytes) -> bytes:
+    """The sample up to its last byte below 0x30, which never sits inside a GB18030, Big5,
+    Shift_JIS, EUC or UHC character (charset-normalizer misreads a cut character as mess)."""
+    cut = max(sample.rfind(bytes((b,))) for b in range(0x30))
+    return sample[: cut + 1] if cut > 0 else sample
+
+
+def _based(decoded: Decoded, basis: str) -> Decoded:
+    return Decoded(decoded.text, decoded.encoding, decoded.warnings, basis)
 
 
 def declared_markup_encoding(data: bytes, *, is_html: bool) -> str | None:

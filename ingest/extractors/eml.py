@@ -4,7 +4,7 @@ Parsed with the stdlib ``email`` package under a compat32-based policy that hand
 values untouched: we decode RFC 2047 words, RFC 2231 parameters and raw 8-bit headers
 ourselves, because the modern policy decodes with the declared charset (``gb2312`` labels on
 GBK text become replacement characters), can raise on broken headers, and spends seconds on
-pathological ones. Body text goes through ``text.decode_by_evidence`` (BOM, a label the bytes
+pathological ones. Body text goes through ``_mime.decode_text`` (BOM, a label the bytes
 agree with, UTF-8, strict CJK, then a guess with a warning) for the same reason. A file saved as
 UTF-16/UTF-32 (with or without BOM, as some Windows tools do) is decoded before parsing.
 
@@ -37,7 +37,6 @@ from typing import ClassVar
 
 from ingest.errors import CorruptDocumentError, EncryptedDocumentError, TooLargeError
 from ingest.extractors._mime import declared_markup_encoding, decode_text, html_to_text, read_bounded, Walk, sniff_utf16
-from ingest.extractors.text import decode_by_evidence
 from ingest.model import Attachment, ExtractContext, Extraction
 
 __all__ = ["EmailExtractor"]
@@ -67,6 +66,7 @@ class EmailExtractor:
 
     name: ClassVar[str] = "email"
     media_types: ClassVar[frozenset[str]] = frozenset({"message/rfc822", "application/mbox"})
+    takes_password: ClassVar[bool] = True   # handed on to its attachments (ingest/workers.py)
 
     def extract(self, source: Path, media_type: str, context: ExtractContext) -> Extraction:
         """Return header block + body text, header metadata and attachments of one mail file.
@@ -262,7 +262,7 @@ def _payload_text(part: Message, walk: Walk) -> str:
         declared = declared_markup_encoding(payload, is_html=True)
     # By evidence, as for text files: strict CJK decodes before any single-byte guess, so a
     # large GB18030 body under no (or a Western) label is not read as a Cyrillic code page.
-    decoded, _basis = decode_by_evidence(payload, declared)
+    decoded = decode_text(payload, declared)
     for note in decoded.warnings:
         walk.warn(f"{ctype} part: {note}")
     return html_to_text(decoded.text) if ctype == "text/html" else decoded.text
