@@ -62,6 +62,9 @@ def _is_fax(media: str, text: str, meta: dict[str, str]) -> bool:
 
 
 _EMAIL = _Rule("media:email", DocumentKind.EMAIL, lambda m, t, md: m in ("message/rfc822", "application/vnd.ms-outlook", "application/mbox"))
+# An archive's own text is the list of its members' names: a member named 投诉信.txt says what the
+# member is, not the archive. Each member is classified itself when it is filed as a child document.
+_ARCHIVE = _Rule("media:archive", DocumentKind.OTHER, lambda m, t, md: m in ("application/zip",))
 _RULES: tuple[_Rule, ...] = (
     _EMAIL,
     _Rule("heading:不予受理通知书", DocumentKind.NON_ACCEPTANCE_NOTICE, _heading("不予受理通知书", "不予受理通知書", "不予受理决定", "不予受理決定")),
@@ -174,13 +177,14 @@ def _by_title(text: str) -> Classification | None:
 def classify(media_type: str, text: str, metadata: dict[str, str] | None = None) -> Classification:
     """The kind of a document and the name of the rule that decided it.
 
-    An e-mail is an e-mail whatever it says; otherwise the title decides (``title:*``), and only
+    An e-mail is an e-mail and an archive "other" whatever they say; otherwise the title decides (``title:*``), and only
     without a known title the ordered rules over the head of the text (``heading:*``, ``content:*``,
     ``media:*``), then ``default:other``.
     """
     meta = metadata or {}
-    if _EMAIL.test(media_type, text, meta):
-        return Classification(_EMAIL.kind, _EMAIL.name)
+    for by_format in (_EMAIL, _ARCHIVE):
+        if by_format.test(media_type, text, meta):
+            return Classification(by_format.kind, by_format.name)
     titled = _by_title(text)
     if titled is not None and titled.kind is DocumentKind.COMPLAINT_LETTER and _is_fax(media_type, text, meta):
         # A complaint that came by fax is filed by its channel, as the ordered rules always did.

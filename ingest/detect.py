@@ -6,6 +6,12 @@ A byte-order mark settles it: a file that starts with a UTF-8/UTF-16/UTF-32 BOM 
 printable text is text (or mail, when the decoded text opens with mail headers), whatever
 libmagic calls it (it names subtitles ``application/x-subrip``/``text/vtt``, which nothing reads).
 BOM-less UTF-16 is recognised by what it decodes to, and checked for mail headers the same way.
+
+Containers are told apart by what they hold (issue #13, item 4): a zip by its members
+(``word/document.xml`` → DOCX, ``xl/workbook.xml`` → XLSX, ``ppt/presentation.xml`` → PPTX,
+``OFD.xml`` → OFD, anything else → a zip archive); an OLE compound file by its streams
+(Outlook ``__substg1.0_*``, ``WordDocument`` → .doc/WPS .wps, ``Workbook``/``Book`` → .xls/WPS
+.et, ``PowerPoint Document`` → .ppt). RTF is RTF under any name (``{\\rtf``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import zipfile
 from pathlib import Path
 
 import magic
+
+from ingest.extractors._mime import BOMS
 
 _HEAD = 64 * 1024
 _HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]{1,40}):[ \t]?", re.MULTILINE)
@@ -31,15 +39,20 @@ DOC = "application/msword"
 EML = "message/rfc822"
 MBOX = "application/mbox"
 TEXT = "text/plain"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLS = "application/vnd.ms-excel"          # also WPS Spreadsheets .et (a BIFF8 "Workbook" stream)
+PPT = "application/vnd.ms-powerpoint"     # no reader: filed as unsupported, by name
+OFD = "application/ofd"                   # GB/T 33190 fixed-layout documents (e-invoices)
+ZIP = "application/zip"
+RTF = "text/rtf"
+MHT = "multipart/related"                 # a web page saved as .mht/.mhtml (RFC 2557)
+# Zip-based packages told apart by a member only they have (libmagic relies on member order,
+# which writers do not keep: a .pptx or an OFD is often just "application/zip" to it).
+_PACKAGE_MEMBERS = (("word/document.xml", DOCX), ("xl/workbook.xml", XLSX),
+                    ("ppt/presentation.xml", PPTX), ("OFD.xml", OFD))
+_GENERIC_ZIP_TYPES = frozenset({ZIP, "application/octet-stream", DOCX, XLSX, PPTX})
 
-# Longest first: the UTF-32-LE mark starts with the UTF-16-LE one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 # Text types with a reader of their own, kept when a BOM precedes them; any other type
 # libmagic gives a BOM-marked text file becomes plain text.
 _MARKED_TEXT_TYPES = frozenset({"text/html", "text/xml", "application/xml", "text/csv", "text/markdown"})
@@ -51,6 +64,8 @@ def detect_media_type(source: Path | bytes) -> str:
     if not head.strip():
         return "application/x-empty"
     found = magic.from_buffer(head, mime=True)
+    if head.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n").startswith(b"{\\rtf"):
+        return RTF          # under any name (.doc, .wps, .txt): Word and WPS save RTF so
     marked = _bom_text(head)
     if marked is not None:
         return _mail_type(marked.encode("utf-8")) or (found if found in _MARKED_TEXT_TYPES else TEXT)
@@ -60,7 +75,7 @@ def detect_media_type(source: Path | bytes) -> str:
         found = TEXT
     if head.startswith(_OLE_MAGIC):
         return _ole_type(source, found)
-    if head.startswith(b"PK\x03\x04") and found in ("application/zip", "application/octet-stream", DOCX):
+    if head.startswith(b"PK\x03\x04") and found in _GENERIC_ZIP_TYPES:
         return _zip_type(source, found)
     if found == "application/octet-stream" or (found == TEXT and b"\x00" in head):
         # (ASCII letter pairs read as UTF-16 are CJK ideographs: only NUL-bearing text qualifies.)
@@ -78,7 +93,7 @@ def detect_media_type(source: Path | bytes) -> str:
 
 def _bom_text(head: bytes) -> str | None:
     """The decoded start of a file that opens with a byte-order mark and reads as text."""
-    for bom, codec in _BOMS:
+    for bom, codec in BOMS:
         if head.startswith(bom):
             try:
                 # Incremental: the head may end inside a character.
@@ -136,7 +151,19 @@ def _mail_type(head: bytes) -> str | None:
         return MBOX if head.count(b"\nFrom ") >= 1 and b"\n\nFrom " in head else EML
     top = body.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     names = {m.group(1).lower() for m in _HEADER_LINE.finditer(top)}
-    return EML if len(names & _MAIL_HEADERS) >= 2 else None
+    if len(names & _MAIL_HEADERS) < 2:
+        return None
+    return MHT if _web_archive(top, names) else EML
+
+
+def _web_archive(top: bytes, names: set[bytes]) -> bool:
+    """A web page saved as .mht/.mhtml (RFC 2557): a multipart/related message no one mailed.
+    Browsers write ``From: <Saved by ...>`` or ``Snapshot-Content-Location``, and never
+    ``To``/``Received``. Filed as a web page, not as an e-mail."""
+    if not re.search(rb"(?im)^content-type:\s*multipart/related", top):
+        return False
+    saved = b"snapshot-content-location" in names or re.search(rb"(?im)^from:\s*<?saved by ", top) is not None
+    return saved or not names & {b"to", b"cc", b"received", b"delivered-to", b"message-id"}
 
 
 def _zip_type(source: Path | bytes, found: str) -> str:
@@ -148,14 +175,22 @@ def _zip_type(source: Path | bytes, found: str) -> str:
     except (zipfile.BadZipFile, OSError, ValueError):
         # A truncated package still starts like one; the Word extractor names the damage.
         head = source[:_HEAD] if isinstance(source, bytes) else _read_head(source)
-        return DOCX if b"word/" in head or b"[Content_Types].xml" in head else found
-    if "word/document.xml" in names:
-        return DOCX
-    return found
+        for prefix, media_type in ((b"word/", DOCX), (b"xl/", XLSX), (b"ppt/", PPTX), (b"OFD.xml", OFD)):
+            if prefix in head:
+                return media_type
+        return DOCX if b"[Content_Types].xml" in head else found
+    for member, media_type in _PACKAGE_MEMBERS:
+        if member in names:
+            return media_type
+    if any(name.lower() == "ofd.xml" for name in names):
+        return OFD
+    # A package that lost its main part stays what libmagic saw (its extractor names the
+    # damage); anything else is an archive whose members are filed as documents.
+    return found if found in (DOCX, XLSX, PPTX) else ZIP
 
 
 def _ole_type(source: Path | bytes, found: str) -> str:
-    """Compound files: Outlook message, Word 97-2003, or an encrypted OOXML package."""
+    """Compound files: Outlook message, an encrypted OOXML package, Word/Excel/PowerPoint 97-2003."""
     import io
 
     import olefile
@@ -168,7 +203,13 @@ def _ole_type(source: Path | bytes, found: str) -> str:
     if any(s.startswith("__substg1.0_") or s.startswith("__properties_version1.0") for s in streams):
         return MSG
     if "EncryptedPackage" in streams:
-        return DOCX  # password-protected .docx: the Word extractor reports it as encrypted
+        # Password-protected .docx/.xlsx/.pptx: which one shows only once decrypted
+        # (ingest.extractors.office_crypto does, then hands it to that format's extractor).
+        return "application/x-ms-office-encrypted"
     if "WordDocument" in streams:
-        return DOC
+        return DOC          # also WPS Writer .wps, which writes a Word 97 stream
+    if "Workbook" in streams or "Book" in streams:
+        return XLS          # BIFF8 "Workbook" (Excel 97+, WPS .et), BIFF5 "Book" (Excel 5/95)
+    if "PowerPoint Document" in streams or "PP97_DUALSTORAGE/PowerPoint Document" in streams:
+        return PPT          # also WPS Presentation .dps
     return found

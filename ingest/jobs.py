@@ -51,11 +51,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import BinaryIO, Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -90,6 +90,10 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_SECONDS = 10.0
 DEFAULT_MAX_RETRY_SECONDS = 600.0   # the backoff's cap: a long queue never waits hours for one job
 DEFAULT_STALE_SECONDS = 600.0       # queued or processing longer than this is "long-queued" for operators
+# Small jobs overtake large ones (issue #13 item 8): an upload over this size is claimed after every
+# runnable smaller one, until it has waited this long — then it is taken in turn, so it cannot starve.
+DEFAULT_LARGE_JOB_BYTES = 32 * 1024 * 1024
+DEFAULT_LARGE_JOB_WAIT_SECONDS = 600.0
 #: What a sealed field of a job reads as once its dossier's key is destroyed (translate on display).
 SEALED_GONE = "(sealed: dossier destroyed)"
 # Shown while the key service is down: the dossier's key cannot be unwrapped to open the field now.
@@ -219,11 +223,13 @@ class IntakeQueue:
     def __init__(self, uow: UnitOfWork, vault: Vault, records: RecordsService, ingest: IngestService, *,
                  clock: Callable[[], datetime] = system_clock, lease_seconds: float = DEFAULT_LEASE_SECONDS,
                  max_attempts: int = DEFAULT_MAX_ATTEMPTS, retry_seconds: float = DEFAULT_RETRY_SECONDS,
-                 max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS) -> None:
+                 max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS, large_job_bytes: int = DEFAULT_LARGE_JOB_BYTES,
+                 large_job_wait_seconds: float = DEFAULT_LARGE_JOB_WAIT_SECONDS) -> None:
         self._uow, self._vault, self._records, self._ingest = uow, vault, records, ingest
         self._clock = clock
         self.lease_seconds, self.max_attempts, self.retry_seconds = lease_seconds, max_attempts, retry_seconds
         self.max_retry_seconds = max_retry_seconds
+        self.large_job_bytes, self.large_job_wait_seconds = large_job_bytes, large_job_wait_seconds
         # In-process workers wake at once on a new job; other processes poll.
         self.wakeup = threading.Event()
         ring = vault.dossier_keys
@@ -514,19 +520,29 @@ class IntakeQueue:
         return or_(and_(IntakeJobRow.state == JobState.QUEUED, IntakeJobRow.available_at <= now),
                    and_(IntakeJobRow.state == JobState.PROCESSING, IntakeJobRow.lease_until < now))
 
+    def _held_back(self, now: datetime) -> ColumnElement[bool]:
+        """A large job that has not yet waited ``large_job_wait_seconds``: it goes after smaller ones."""
+        return and_(IntakeJobRow.size > self.large_job_bytes,
+                    IntakeJobRow.available_at > now - timedelta(seconds=self.large_job_wait_seconds))
+
     def claim(self, worker: str) -> Claim | None:
         """Take the oldest runnable job (queued, or abandoned with its lease run out), atomically.
 
+        Small jobs overtake large ones (issue #13 item 8, ARC-5-02): a job over ``large_job_bytes``
+        is taken only when no smaller job is runnable, until it has waited ``large_job_wait_seconds``
+        since it became runnable; from then on it is taken by age like any other, so a 300 MiB upload
+        neither blocks a thousand letters queued behind it nor waits for ever behind a steady stream.
         A job abandoned ``max_attempts`` times is recorded as failed instead (its staging copy kept).
         """
         if not self.has_runnable():  # a read first: an idle poll never takes SQLite's write lock
             return None
         now = self._clock()
+        held_back = case((self._held_back(now), 1), else_=0)
         with self._uow.write() as s:
             while True:
                 row = s.scalars(
                     select(IntakeJobRow).where(self._runnable(now))
-                    .order_by(IntakeJobRow.available_at, IntakeJobRow.id).limit(1)
+                    .order_by(held_back, IntakeJobRow.available_at, IntakeJobRow.id).limit(1)
                     .with_for_update(skip_locked=True)
                 ).first()
                 if row is None:

@@ -30,6 +30,8 @@ class Limits:
     max_depth: int = 5                        # nested messages / containers
     timeout_seconds: float = 300.0
     memory_bytes: int = 2 * 1024 * 1024 * 1024
+    # Text kept for the index and catalogue per file (issue #13 item 8); the original is kept whole.
+    max_text_chars: int = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class PageInfo:
     ocr: bool = False
     confidence: float | None = None           # mean OCR word confidence 0-100
     language: str | None = None               # tesseract language(s) used, e.g. "chi_sim+eng"
+    readable: bool = True                     # OCR text reads as language (False: flagged for review whatever the confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +76,6 @@ class Extraction:
     page_info: tuple[PageInfo, ...] = ()
     warnings: tuple[str, ...] = ()            # non-fatal problems; any warning → ok_with_warnings
     attachments: tuple[Attachment, ...] = ()
+    # Library notes that change nothing (a repaired slip, e.g. pypdf's "incorrect startxref
+    # pointer"): listed in the file's warnings, outcome unchanged (ingest.workers, issue #13 item 7).
+    notes: tuple[str, ...] = ()

@@ -8,7 +8,9 @@ than recognising a page.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
+import math
 import os
 import re
 import threading
@@ -20,7 +22,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from PIL import Image
 
-from ingest.language import ScriptCounts, count_scripts, join_cjk, languages_from_counts
+from ingest.language import (
+    ScriptCounts,
+    count_scripts,
+    drop_stray_han,
+    join_cjk,
+    languages_from_counts,
+    looks_like_language,
+)
 from ingest.model import ExtractContext, PageInfo
 from records.errors import ConfigurationError
 
@@ -37,8 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "OcrText", "PageReading", "TesseractOcrEngine", "default_engine", "find_tessdata", "read_page",
-    "scripts_to_languages",
+    "OcrText", "PageReading", "TesseractOcrEngine", "VerticalColumn", "columns_as_lines", "default_engine",
+    "find_tessdata", "read_page", "scripts_to_languages", "vertical_columns",
 ]
 
 # Where Debian (tesseract-ocr-*), Fedora, Alpine and source builds put the language data.
@@ -98,6 +107,9 @@ class TesseractOcrEngine:
     4. A page with (almost) no Han is read with the other languages alone (``eng``); a page
        with much Latin among the Han is also read with ``chi_xxx+eng``; the more confident
        reading wins.
+    5. A page set in vertical columns (:func:`vertical_columns`) is also read re-set as
+       horizontal lines, one per column, right to left (:func:`columns_as_lines`); the more
+       confident reading wins. The installed models read horizontal lines only.
 
     Safe to share between threads: recognition is serialised by a lock.
 
@@ -172,6 +184,10 @@ class TesseractOcrEngine:
             # A hesitant orientation guess is tried only when the page as it lies reads badly.
             if rotation and not confident and best.result.confidence < _POOR_READING:
                 best = self._better(best, self._read_page(page.rotated(rotation), chinese, others, script))
+            columns = vertical_columns(page.image) if chinese else None
+            if columns:
+                lines = _Page(columns_as_lines(page.image, columns), page.dpi)
+                best = self._better(best, self._read_chinese(lines, chinese, ""))
         return best.result
 
     def _read_page(self, page: _Page, chinese: list[str], others: str, script: str) -> _Reading:
@@ -332,7 +348,14 @@ class PageReading:
 
 
 def read_page(engine: OcrEngine, image: Image.Image, number: int, context: ExtractContext) -> PageReading:
-    """OCR one page and judge it: a page read with low confidence is flagged for review.
+    """OCR one page and judge it, flagging for review what is unsure or does not read as language.
+
+    A page read with low confidence, or whose text does not read as language
+    (:func:`ingest.language.looks_like_language`), gets a warning; stray Han in a page judged
+    English is dropped (:func:`ingest.language.drop_stray_han`).
+
+    The one place every extractor judges OCR'd pages (issue #13): letter and fax scans
+    (INT-CH-01/02) are filed with a warning a reviewer sees (ARC-5-02), never silently as ``ok``.
 
     Args:
         engine: Any OCR engine.
@@ -344,13 +367,20 @@ def read_page(engine: OcrEngine, image: Image.Image, number: int, context: Extra
         result = engine.recognise(image, context.ocr_languages)
     except RuntimeError as exc:  # tesserocr's error for an image it cannot take
         return PageReading("", PageInfo(number=number, chars=0, ocr=True), (f"page {number}: OCR failed ({exc})",))
-    info = PageInfo(
-        number=number, chars=len(result.text), ocr=True, confidence=result.confidence, language=result.language
-    )
+    # Specks and empty boxes the Chinese model read as "上" in an English page are not text.
+    text = drop_stray_han(result.text)
+    readable = looks_like_language(text)
+    info = PageInfo(number=number, chars=len(text), ocr=True, confidence=result.confidence, language=result.language,
+                    readable=readable)
+    problems: list[str] = []
     # A blank page (the back of a letter) has no words to be unsure about.
-    if result.text.strip() and result.confidence < context.low_confidence:
-        return PageReading(result.text, info, (f"page {number}: low OCR confidence {result.confidence:.0f}",))
-    return PageReading(result.text, info)
+    if text.strip() and result.confidence < context.low_confidence:
+        problems.append(f"page {number}: low OCR confidence {result.confidence:.0f}")
+    # Confidence is Tesseract's certainty about glyphs, not whether they say anything: a photograph
+    # read as "potatopeeoeerengeogoeoona" can score 71. The text itself is judged as well.
+    if not readable:
+        problems.append(f"page {number}: OCR text does not read as language; flagged for review")
+    return PageReading(text, info, tuple(problems))
 
 
 def scripts_to_languages(counts: ScriptCounts, models: Sequence[tuple[str, int]]) -> tuple[str, ...]:
@@ -428,6 +458,177 @@ def _tidy(text: str) -> str:
     # Tesseract separates CJK characters with spaces it has no reason for.
     lines = [join_cjk(line).rstrip() for line in text.replace("\f", "").splitlines()]
     return "\n".join(lines).strip("\n")
+
+
+# --- Vertical CJK (issue #13): columns read top to bottom, right to left ------------------------
+#
+# The installed Chinese models read horizontal lines only; a page set in columns (gazettes,
+# notices, couplets) comes out one character per line or as nonsense. A page whose ink stands in
+# tall columns of square glyphs is therefore re-set: each column, cut into its glyphs, becomes one
+# horizontal line, columns right to left, and that page is read as well; the more confident
+# reading wins, so a horizontal page that happens to look columnar loses nothing.
+_VERTICAL_PROBE_SIDE = 1600   # px: long side of the copy the layout is measured on
+_INK = 128                    # grey level under which a pixel is ink
+_MIN_COLUMNS = 2
+_MIN_COLUMN_ASPECT = 3.0      # a column is at least this many times taller than wide
+_MIN_COLUMN_WIDTH = 8         # px on the probe: narrower runs are rules and specks
+_GLYPH_SQUARE = (0.6, 1.5)    # glyph height / column width of CJK glyphs set in a column
+_MIN_COLUMN_INK = 0.8         # share of the page's ink the columns must hold
+_FULL_GLYPH = 0.7             # a glyph this tall (per column width) shows the column's pitch
+_MAX_PITCH = 1.8              # per column width: centres further apart have a cell between them
+
+
+@dataclass(frozen=True, slots=True)
+class VerticalColumn:
+    """One column of vertically set text, in page pixels."""
+
+    left: int
+    right: int
+    glyphs: tuple[tuple[int, int], ...]   # (top, bottom) of each glyph, top to bottom
+
+
+def _runs(profile: Sequence[int], threshold: int = 0) -> list[tuple[int, int]]:
+    """[start, end) of the runs of values above ``threshold``."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for index, value in enumerate(profile):
+        if value > threshold and start is None:
+            start = index
+        elif value <= threshold and start is not None:
+            runs.append((start, index))
+            start = None
+    if start is not None:
+        runs.append((start, len(profile)))
+    return runs
+
+
+def _profile(mask: Image.Image, axis: str) -> list[int]:
+    """Ink per column (``axis="x"``) or per row (``"y"``) of a 0/255 mask, as 0-255 averages."""
+    size = (mask.width, 1) if axis == "x" else (1, mask.height)
+    return list(mask.resize(size, Image.Resampling.BOX).tobytes())
+
+
+def _ink_glyphs(runs: Sequence[tuple[int, int]], width: int) -> list[tuple[int, int]]:
+    """Ink rows of a column joined into glyphs while a glyph stays about square (二, 三, 六 have gaps)."""
+    glyphs: list[tuple[int, int]] = []
+    for top, bottom in runs:
+        if glyphs and bottom - glyphs[-1][0] <= _GLYPH_SQUARE[1] * width * 0.8:
+            glyphs[-1] = (glyphs[-1][0], bottom)
+        else:
+            glyphs.append((top, bottom))
+    return glyphs
+
+
+def _cells(runs: Sequence[tuple[int, int]], greedy: Sequence[tuple[int, int]], width: int,
+           height: int) -> list[tuple[int, int]]:
+    """The glyph cells of one column, top to bottom, as (top, bottom) rows.
+
+    CJK is set on a grid: once a few full-size glyphs show the column's pitch, each ink row
+    joins the cell its centre falls in (一 above 二 stay two glyphs). Without them, the glyphs
+    joined by :func:`_ink_glyphs` are the cells.
+    """
+    centres = [(top + bottom) / 2 for top, bottom in greedy if bottom - top >= _FULL_GLYPH * width]
+    steps = sorted(b - a for a, b in itertools.pairwise(centres) if b - a < _MAX_PITCH * width)
+    if len(steps) < 2:
+        return list(greedy)
+    # The mean of the steps near the median one: steps over a misjudged glyph are left out, and
+    # the mean is finer than one step measured in whole pixels on the small probe.
+    rough = steps[len(steps) // 2]
+    near = [step for step in steps if abs(step - rough) <= 0.15 * rough]
+    pitch = sum(near) / len(near)
+    # Where the cells' centres lie: the ink-weighted circular mean of the rows' centres, so that
+    # full glyphs decide and a lone stroke (一, the dots of 六) does not.
+    cosine = sum((bottom - top) * math.cos(math.tau * (top + bottom) / 2 / pitch) for top, bottom in runs)
+    sine = sum((bottom - top) * math.sin(math.tau * (top + bottom) / 2 / pitch) for top, bottom in runs)
+    phase = math.atan2(sine, cosine) / math.tau * pitch
+    grouped: dict[int, tuple[int, int]] = {}
+    for top, bottom in runs:
+        cell = round(((top + bottom) / 2 - phase) / pitch)
+        low, high = grouped.get(cell, (top, bottom))
+        grouped[cell] = (min(low, top), max(high, bottom))
+    # Whole cells, as horizontal text has them: where a glyph sits in its cell is part of it
+    # (一 in the middle, 二 filling it); ink sticking out of its cell is kept.
+    return [
+        (max(0, min(low, round(phase + (cell - 0.5) * pitch))),
+         min(height, max(high, round(phase + (cell + 0.5) * pitch))))
+        for cell, (low, high) in sorted(grouped.items())
+    ]
+
+
+def vertical_columns(image: Image.Image) -> list[VerticalColumn] | None:
+    """The columns of a page set vertically, right to left, in ``image``'s pixels; else ``None``.
+
+    Vertical when most ink stands in at least two tall columns of roughly square glyphs, and the
+    gaps between columns are wider than the gaps between the glyphs in them (in a horizontal page
+    on a character grid it is the other way round: lines are further apart than characters).
+    """
+    grey = image if image.mode == "L" else image.convert("L")
+    factor = min(1.0, _VERTICAL_PROBE_SIDE / max(grey.size))
+    probe = grey.resize((max(1, round(grey.width * factor)), max(1, round(grey.height * factor))),
+                        Image.Resampling.BOX) if factor < 1 else grey
+    mask = probe.point(lambda v: 255 if v < _INK else 0)
+    profile = _profile(mask, "x")
+    total = sum(profile)
+    if not total:
+        return None
+    columns: list[VerticalColumn] = []
+    glyph_gaps: list[int] = []
+    inside = 0
+    for left, right in _runs(profile):
+        width = right - left
+        strip = mask.crop((left, 0, right, mask.height))
+        box = strip.getbbox()
+        if width < _MIN_COLUMN_WIDTH or box is None or box[3] - box[1] < _MIN_COLUMN_ASPECT * width:
+            continue
+        runs = _runs(_profile(strip, "y"))
+        glyphs = _ink_glyphs(runs, width)
+        heights = sorted(bottom - top for top, bottom in glyphs)
+        if len(glyphs) < 3 or not _GLYPH_SQUARE[0] <= heights[len(heights) // 2] / width <= _GLYPH_SQUARE[1]:
+            continue
+        glyph_gaps += [b[0] - a[1] for a, b in itertools.pairwise(glyphs)]
+        columns.append(VerticalColumn(left, right, tuple(_cells(runs, glyphs, width, mask.height))))
+        inside += sum(profile[left:right])
+    if len(columns) < _MIN_COLUMNS or inside < _MIN_COLUMN_INK * total:
+        return None
+    column_gaps = sorted(b.left - a.right for a, b in itertools.pairwise(columns))
+    glyph_gaps.sort()
+    if not glyph_gaps or column_gaps[len(column_gaps) // 2] <= glyph_gaps[len(glyph_gaps) // 2]:
+        return None
+    scale = 1 / factor
+    return [
+        VerticalColumn(round(c.left * scale), round(c.right * scale),
+                       tuple((round(top * scale), round(bottom * scale)) for top, bottom in c.glyphs))
+        for c in reversed(columns)
+    ]
+
+
+def columns_as_lines(image: Image.Image, columns: Sequence[VerticalColumn]) -> Image.Image:
+    """A page with each column's glyphs set side by side, one line per column, in reading order."""
+    grey = image if image.mode == "L" else image.convert("L")
+    em = max(column.right - column.left for column in columns)
+    band = max(bottom - top for column in columns for top, bottom in column.glyphs)
+    gap, leading, margin = em // 8, band // 2, em
+    width = 2 * margin + (em + gap) * max(len(column.glyphs) for column in columns)
+    page = Image.new("L", (width, 2 * margin + len(columns) * (band + leading)), 255)
+    y = margin
+    for column in columns:
+        x = margin
+        for top, bottom in column.glyphs:
+            cell = grey.crop((column.left, top, column.right, bottom))
+            box = cell.point(lambda v: 255 if v < _INK else 0).getbbox()
+            if box is None:
+                continue
+            if box[2] - box[0] < em / 2 and box[3] - box[1] < em / 2:
+                # Punctuation (、，。) sits top right in a column, on the foot of a horizontal line.
+                mark = cell.crop(box)
+                page.paste(mark, (x, y + (band + em) // 2 - mark.height))
+                x += mark.width + gap
+                continue
+            page.paste(cell, (x, y + (band - cell.height) // 2))
+            x += cell.width + gap
+        y += band + leading
+    page.info["dpi"] = grey.info.get("dpi", (300, 300))
+    return page
 
 
 _: type[OcrEngine] = TesseractOcrEngine  # conformance, checked by mypy

@@ -38,6 +38,7 @@ name (the API's ``error.code``), inherited from the category unless a leaf names
     │   ├── InvalidTransitionError, DuplicateDocumentError, DisposalIncompleteError,
     │   │   IncompleteDossierError (closing with materials missing, ARC-2)   (records)
     │   ├── JobNotRetryableError                    (ingest.jobs) only a failed intake job can be re-queued
+    │   ├── NotEncryptedError                       (records) `dossier unlock` of an item whose outcome is not "encrypted"
     │   ├── DossierClosedError                      (records) filing into a closed, sealed, void or disposed dossier
     │   │   └── SealedDossierError                  a sealed one, without an amendment reason (ARC-1-05)
     │   ├── UserExistsError                         (records.access.errors)
@@ -280,6 +281,17 @@ class DuplicateDocumentError(RecordsError, NotAllowedInStateError):
         self.archive_number = archive_number
         self.sha256 = sha256
         self.existing_item = existing_item
+
+
+class NotEncryptedError(RecordsError, NotAllowedInStateError):
+    """``dossier unlock`` of an item that was not filed as ``encrypted``: there is nothing to open (issue #13)."""
+
+    code = "not_encrypted"
+
+    def __init__(self, item: str, outcome: str | None) -> None:
+        super().__init__(f"item {item} is not encrypted (its outcome is {outcome or 'unknown'})")
+        self.item = item
+        self.outcome = outcome
 
 
 class NumberingError(RecordsError, ConfigurationError):

@@ -459,6 +459,11 @@ class RecordsService:
         """See :meth:`DocumentFiling.withdraw`."""
         return self.filing.withdraw(actor, item, reason)
 
+    def replace_analysis(self, actor: str, item: str, analysis: DocumentAnalysis, *, kind: DocumentKind | None = None,
+                         only_if_outcome: str | None = "encrypted") -> DocumentInfo:
+        """See :meth:`DocumentFiling.replace_analysis`."""
+        return self.filing.replace_analysis(actor, item, analysis, kind=kind, only_if_outcome=only_if_outcome)
+
     # ------------------------------------------------------------------ vault (records.upkeep)
     def verify_vault(self, actor: str, *, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         """See :meth:`VaultUpkeep.verify_vault`."""

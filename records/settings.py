@@ -144,6 +144,9 @@ class IngestSettings(_Section):
     ocr: bool = Field(default=True, description="OCR pages without a text layer (tesseract).")
     ocr_low_confidence: float = Field(default=60.0, ge=0, le=100, description="Mean page confidence below which a page is flagged for review.")
     max_attachment_depth: int = Field(default=5, ge=0, le=20, description="Nesting depth of attachments filed as child documents.")
+    max_text_chars: int = Field(default=5_000_000, ge=1000, description="Extracted text kept per file for the index and catalogue; longer text is cut with a warning (the original is kept whole).")
+    large_job_mb: int = Field(default=32, ge=1, description="Uploads larger than this are queued after smaller ones (issue #13 item 8).")
+    large_job_wait_minutes: float = Field(default=10.0, ge=0, description="A large upload waiting longer than this is taken in turn again (it cannot starve).")
 
 
 class MailSettings(_Section):

@@ -15,7 +15,11 @@ from search.model import Snippet
 from search.plan import LeafKind, TextLeaf
 
 SNIPPET_CHARS = 120
-_SCAN_CHARS = 200_000          # highlight within the first 200k characters of very long texts
+#: Highlight within the first 200k characters of very long texts: all of a text an index needs to
+#: keep for snippets (backends store no more of it for display, so a hit in a 5M-character text
+#: opens 200k, not 5M characters).
+SOURCE_CHARS = 200_000
+_FIRST_SCAN_CHARS = 20_000     # most snippets come from here; the rest is read only without a match in it
 _LEAD_IN = 24                  # context shown before the first match
 _SPACE = re.compile(r"\s+")
 # Latin words only: CJK text is matched by substring above, so it is excluded here.
@@ -26,18 +30,59 @@ def make_snippet(text: str, leaves: Sequence[TextLeaf], max_chars: int = SNIPPET
     """The excerpt of ``text`` (about ``max_chars`` long) with the most distinct matches, marked.
 
     Without matches (the hit came through its title, or there were no words) it is the opening.
+    Bounded work whatever the text's length (issue #13 item 8): matches are looked for in the
+    first ``_FIRST_SCAN_CHARS`` characters, and only when some word of the query is not there,
+    in the first ``SOURCE_CHARS``.
     """
-    source = text[:_SCAN_CHARS]
+    source = text[:_FIRST_SCAN_CHARS]
     spans = _match_spans(source, leaves)
+    if len(text) > _FIRST_SCAN_CHARS and len({k for _, _, k in spans}) < _wanted_keys(leaves):
+        # Some word of the query is not in the opening: look further, where the words may meet.
+        source = text[:SOURCE_CHARS]
+        spans = _match_spans(source, leaves)
     if not spans:
         return _excerpt(source, 0, max_chars, [])
+    best_start = _best_window(spans, len(source), max_chars)
+    # Only the spans near the excerpt are shifted into it: a huge text can match 10,000s of times.
+    return _excerpt(source, best_start, max_chars,
+                    [(s, e) for s, e, _ in spans if s >= best_start and e <= best_start + max_chars])
+
+
+def _best_window(spans: Sequence[tuple[int, int, str]], length: int, max_chars: int) -> int:
+    """Start of the first window (one per match, ``_LEAD_IN`` before it) holding the most distinct keys.
+
+    Linear in the matches (issue #13 item 8, ARC-5-04: a match in a 5M-character text costs bounded
+    time): windows move forward with their match, so the spans inside a window are a run [lo, hi)
+    whose both ends only advance; the key counts of that run are kept up to date. It stops at the
+    first window with every key of the query.
+    """
+    everything = len({k for _, _, k in spans})
+    counts: dict[str, int] = {}
+    lo = hi = 0
     best_start, best_score = spans[0][0], -1
     for start, _end, _key in spans:
-        window_start = max(0, min(start - _LEAD_IN, len(source) - max_chars))
-        keys = {k for s, e, k in spans if s >= window_start and e <= window_start + max_chars}
-        if len(keys) > best_score:
-            best_start, best_score = window_start, len(keys)
-    return _excerpt(source, best_start, max_chars, [(s, e) for s, e, _ in spans])
+        window_start = max(0, min(start - _LEAD_IN, length - max_chars))
+        window_end = window_start + max_chars
+        while hi < len(spans) and spans[hi][1] <= window_end:   # spans are merged: ends ascend as starts do
+            counts[spans[hi][2]] = counts.get(spans[hi][2], 0) + 1
+            hi += 1
+        while lo < hi and spans[lo][0] < window_start:
+            key = spans[lo][2]
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
+            lo += 1
+        if len(counts) > best_score:
+            best_start, best_score = window_start, len(counts)
+            if best_score == everything:
+                break
+    return best_start
+
+
+def _wanted_keys(leaves: Sequence[TextLeaf]) -> int:
+    """How many distinct keys a text holding every word of the query shows (a prefix counts once)."""
+    cjk_patterns, words, prefixes = _patterns(leaves)
+    return len(cjk_patterns) + len(words) + len(prefixes)
 
 
 def _match_spans(text: str, leaves: Sequence[TextLeaf]) -> list[tuple[int, int, str]]:
@@ -45,20 +90,7 @@ def _match_spans(text: str, leaves: Sequence[TextLeaf]) -> list[tuple[int, int, 
     if not leaves or not text:
         return []
     norm, offsets = normalize_with_offsets(text)
-    cjk_patterns: set[str] = set()
-    words: set[str] = set()
-    prefixes: set[str] = set()
-    for leaf in leaves:
-        if leaf.kind is LeafKind.PREFIX:
-            prefixes.add(leaf.terms.norm)
-            continue
-        for seg in segments(leaf.terms.norm):
-            if seg.kind == "word":
-                words.add(stem(seg.text) or seg.text)
-            elif leaf.kind is LeafKind.LOOSE and len(seg.text) > 2:
-                cjk_patterns.update(seg.text[i:i + 2] for i in range(len(seg.text) - 1))
-            else:
-                cjk_patterns.add(seg.text)
+    cjk_patterns, words, prefixes = _patterns(leaves)
     found: list[tuple[int, int, str]] = []
     for pattern in cjk_patterns:
         at = norm.find(pattern)
@@ -84,6 +116,25 @@ def _match_spans(text: str, leaves: Sequence[TextLeaf]) -> list[tuple[int, int, 
         return merged
     # Normalised offsets → original offsets (NFKC expanded some character).
     return [(offsets[s], offsets[e - 1] + 1, k) for s, e, k in merged if s < len(offsets)]
+
+
+def _patterns(leaves: Sequence[TextLeaf]) -> tuple[set[str], set[str], set[str]]:
+    """The CJK substrings, (stemmed) Latin words and word prefixes the leaves look for."""
+    cjk_patterns: set[str] = set()
+    words: set[str] = set()
+    prefixes: set[str] = set()
+    for leaf in leaves:
+        if leaf.kind is LeafKind.PREFIX:
+            prefixes.add(leaf.terms.norm)
+            continue
+        for seg in segments(leaf.terms.norm):
+            if seg.kind == "word":
+                words.add(stem(seg.text) or seg.text)
+            elif leaf.kind is LeafKind.LOOSE and len(seg.text) > 2:
+                cjk_patterns.update(seg.text[i:i + 2] for i in range(len(seg.text) - 1))
+            else:
+                cjk_patterns.add(seg.text)
+    return cjk_patterns, words, prefixes
 
 
 def _excerpt(text: str, start: int, max_chars: int, spans: list[tuple[int, int]]) -> Snippet:

@@ -144,7 +144,10 @@ class Services:
                 if self._intake is None:
                     from ingest.jobs import IntakeQueue
 
-                    self._intake = IntakeQueue(self.uow, self.vault, self.records, ingest, clock=self.clock)
+                    s = self.ingest_settings
+                    self._intake = IntakeQueue(self.uow, self.vault, self.records, ingest, clock=self.clock,
+                                               large_job_bytes=s.large_job_mb * 1024 * 1024,
+                                               large_job_wait_seconds=s.large_job_wait_minutes * 60)
         return self._intake
 
     @property

@@ -19,7 +19,7 @@ from ingest.ocr import default_engine, read_page, scripts_to_languages
 if TYPE_CHECKING:
     from ingest.interfaces import Extractor, OcrEngine
 
-__all__ = ["ImageExtractor", "square_pixels"]
+__all__ = ["ImageExtractor", "for_ocr", "square_pixels", "with_8bit_colormap"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ _TAGS = {
     34910: "fax_recv_time",    # seconds the transmission took
     34911: "fax_dcs",          # the T.30 Digital Command Signal: how the call was negotiated
 }
+_COLORMAP = 320                # TIFF ColorMap tag of palette images
 _COMPRESSION = {"tiff_ccitt": "CCITT RLE", "group3": "CCITT G3", "group4": "CCITT G4"}
 # Resolutions closer than this are treated as square (scanners write 299.9 x 300).
 _SQUARE_TOLERANCE = 0.05
@@ -63,7 +64,9 @@ class ImageExtractor:
     ``CorruptDocumentError`` when not even the first page can be decoded. Pages beyond
     ``limits.max_pages`` are not read: the first ones are kept and a warning says so. A page
     that cannot be decoded after the first ends the reading, with a warning. Pages OCR'd with
-    a mean confidence below ``context.low_confidence`` get a warning (flagged for review).
+    a mean confidence below ``context.low_confidence``, or whose text does not read as language,
+    get a warning (flagged for review: :func:`ingest.ocr.read_page`). Palette TIFFs whose colour
+    map holds 8-bit values are read as libtiff reads them, not as an all-black page.
 
     Args:
         ocr: The OCR engine; the process's shared :class:`ingest.ocr.TesseractOcrEngine` when
@@ -179,7 +182,7 @@ def _decode(source: Path, image: Image.Image, index: int, problems: list[str]) -
     """The decoded page, possibly partial; ``None`` when a later page cannot be decoded."""
     try:
         image.load()
-        return image.copy()
+        return _with_8bit_colormap(image, image.copy())
     except _DECODE_ERRORS as exc:
         reason = _reason(exc)
     # A fax cut off in transmission still has its first lines: read what is there, and say so.
@@ -202,14 +205,34 @@ def _decode_truncated(source: Path, index: int) -> Image.Image | None:
         with Image.open(source) as image:
             image.seek(index)
             image.load()
-            return image.copy()
+            return _with_8bit_colormap(image, image.copy())
     except (Image.DecompressionBombError, *_DECODE_ERRORS):
         return None
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
+def _with_8bit_colormap(image: Image.Image, page: Image.Image) -> Image.Image:
+    """``page`` with its palette read right when the TIFF's ColorMap holds 8-bit values.
+
+    TIFF colour maps are 16-bit (0-65535), and Pillow keeps each entry's high byte. Some
+    writers put 8-bit values (0-255) in those fields: Pillow then maps every index to black and
+    a typed page is lost. libtiff's rule (``checkcmap``, used by tiff2pdf and its RGBA reader)
+    is to take a map whose every value is under 256 as 8-bit; we do the same.
+    """
+    if image.format != "TIFF" or page.mode != "P":
+        return page
+    colormap = image.tag_v2.get(_COLORMAP)  # type: ignore[attr-defined]
+    if not colormap or len(colormap) % 3 or max(colormap) > 255 or max(colormap) == 0:
+        return page
+    log.info("TIFF colour map holds 8-bit values: read as 8-bit, as libtiff does")
+    # ColorMap is all reds, then all greens, then all blues: Pillow's planar "RGB;L".
+    page.putpalette(bytes(colormap), rawmode="RGB;L")
+    return page
+
+
 def _for_ocr(page: Image.Image) -> Image.Image:
+    """The page shrunk to at most ``_MAX_OCR_SIDE`` on its long side, its dpi scaled with it."""
     longest = max(page.size)
     if longest <= _MAX_OCR_SIDE:
         return page
@@ -305,5 +328,9 @@ def _pillow_guarded() -> Iterator[None]:
         if not issubclass(warning.category, Image.DecompressionBombWarning):
             log.info("Pillow: %s", warning.message)
 
+
+# Public for the pictures inside documents (ingest.extractors._office.ocr_picture): read like scans.
+for_ocr = _for_ocr
+with_8bit_colormap = _with_8bit_colormap
 
 _: type[Extractor] = ImageExtractor

@@ -60,6 +60,7 @@ class MsgExtractor:
 
     name: ClassVar[str] = "msg"
     media_types: ClassVar[frozenset[str]] = frozenset({"application/vnd.ms-outlook"})
+    takes_password: ClassVar[bool] = True   # handed on to its attachments (ingest/workers.py)
 
     def extract(self, source: Path, media_type: str, context: ExtractContext) -> Extraction:
         """Return header block + body text, header metadata and attachments of one .msg file.

@@ -116,6 +116,7 @@ class PdfExtractor:
 
     name: ClassVar[str] = "pdf"
     media_types: ClassVar[frozenset[str]] = frozenset({"application/pdf"})
+    takes_password: ClassVar[bool] = True
 
     def __init__(self, ocr: OcrEngine | None = None, *, render_dpi: int = 300, max_render_side: int = 4000) -> None:
         self._ocr: OcrEngine = ocr if ocr is not None else default_engine()

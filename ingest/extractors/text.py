@@ -19,10 +19,12 @@ naming the encoding, so the document is flagged for review.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
-from ingest.extractors._mime import declared_markup_encoding, decode_text, html_to_text, read_bounded
+from ingest.extractors._bounded import bytes_cut_warning, read_markup, read_text_prefix, text_cut_warning
+from ingest.extractors._mime import declared_markup_encoding, decode_text, html_to_text
 from ingest.model import ExtractContext, Extraction
 
 __all__ = ["TextExtractor"]
@@ -47,28 +49,52 @@ class TextExtractor:
         Raises:
             TooLargeError: the file exceeds ``max_file_bytes``.
         """
-        data = read_bounded(source, context.limits)
-        markup = _markup_kind(media_type, data)
+        # A text longer than what the index keeps is read as a bounded prefix (issue #13 item 8);
+        # markup is read whole less its data: URIs, scripts and styles, and its text cut after.
+        markup = _markup_kind(media_type, source)
+        bytes_cut = False
+        if markup:
+            data, bytes_cut = read_markup(source, context.limits, html=markup == "html")
+            cut = False
+        else:
+            data, cut = read_text_prefix(source, context.limits)
         declared = declared_markup_encoding(data, is_html=markup == "html") if markup else None
         decoded = decode_text(data, declared)
         text = decoded.text.lstrip("\ufeff")
         if markup:
-            text = html_to_text(_drop_xml_declaration(text) if markup == "xml" else text,
-                                xml=markup == "xml")
+            text = html_to_text(_drop_xml_declaration(text), xml=markup == "xml")
         else:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         metadata = {"encoding": decoded.encoding, "charset_basis": decoded.basis}
         if declared:
             metadata["declared_encoding"] = declared
+        if markup == "html":
+            from ingest.extractors.mht import page_metadata   # web pages: title, "saved from" address
+
+            metadata.update(page_metadata(decoded.text))
+        cap = context.limits.max_text_chars
+        if cap and len(text) > cap:
+            return Extraction(text=text[:cap], metadata=metadata,
+                              warnings=(*decoded.warnings, text_cut_warning(cap)))
+        if cut or bytes_cut:
+            # Cut by bytes yet shorter than the cap: say what was read, not a character count.
+            cut_note = bytes_cut_warning(len(data), source.stat().st_size)
+            return Extraction(text=text, metadata=metadata, warnings=(*decoded.warnings, cut_note))
         return Extraction(text=text, metadata=metadata, warnings=decoded.warnings)
 
 
-def _markup_kind(media_type: str, data: bytes) -> str | None:
+def _markup_kind(media_type: str, source: Path) -> str | None:
     if media_type in _HTML_TYPES:
         return "html"
     if media_type in _XML_TYPES:
-        return "xml"
+        # XHTML opens with an XML declaration, so libmagic calls it XML; it is a web page
+        # (scripts and styles to drop, a title), not data.
+        with source.open("rb") as handle:
+            return "html" if _XHTML.search(handle.read(4096)) else "xml"
     return None
+
+
+_XHTML = re.compile(rb"<html\b[^>]*\bxmlns\s*=\s*[\"']http://www\.w3\.org/1999/xhtml|<!DOCTYPE\s+html\b", re.IGNORECASE)
 
 
 def _drop_xml_declaration(text: str) -> str:

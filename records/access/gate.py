@@ -248,6 +248,21 @@ class Gate:
                        {**(details or {}), "withdraw": "1", "reason": reason.strip()[:200]})
         return self._records.withdraw_document(who.name, item, reason)
 
+    def unlock(self, who: Identity, item: str, *, context: RequestContext = _NO_CONTEXT,
+               details: Mapping[str, str] | None = None) -> Original:
+        """Authorise, log and open the original of ``item`` to open it with a password (``dossier unlock``,
+        issue #13): FILE_DOCUMENT on its dossier — unlocking replaces the item's text and files what is
+        inside, as filing would — so refused in sealed, void and disposed dossiers. One entry per
+        attempt, right or wrong password; the password itself is never passed here."""
+        def then(found: tuple[DossierInfo, DocumentInfo]) -> tuple[DossierInfo, DocumentInfo, Iterator[bytes]]:
+            doc, stream = self._records.retrieve_document(who.name, item)
+            return found[0], doc, stream
+
+        (info, doc, stream), decision = self._retrieve_then(
+            who, Action.FILE_DOCUMENT, self._document_load(who, item), item, context,
+            {**(details or {}), "unlock": "1"}, then)
+        return Original(info, doc, stream, decision)
+
     def extend(self, who: Identity, number: str, *, days: int, reason: str, approved_by: str,
                context: RequestContext = _NO_CONTEXT, details: Mapping[str, str] | None = None) -> DossierInfo:
         """Extend the conclusion deadline (TL-03), with the approver and the reason (ADVANCE)."""

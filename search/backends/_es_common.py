@@ -29,6 +29,7 @@ from typing import Any
 
 from records.access.model import AccessScope
 from search.analysis import ANALYSER_VERSION, STOP_WORDS, normalize, normalize_keyword, script_group
+from search.highlight import SOURCE_CHARS
 from search.model import Facet, IndexEntry, SearchQuery, SortOrder
 from search.plan import FilterNode, LeafKind, Plan, TextLeaf, TextNode
 from search.query import And, DateRange, FieldMatch, FilterField, Not, Or
@@ -111,7 +112,8 @@ def document(e: IndexEntry) -> dict[str, Any]:
         f"title_{group}": normalize(e.title), f"body_{group}": normalize(e.text), "extra_norm": normalize(extra),
         "received_on": e.received_on.isoformat(), "closed_on": e.closed_on.isoformat() if e.closed_on else None,
         "filed_at": e.filed_at.isoformat(), "year": str(e.received_on.year),
-        "display": {"title": e.title, "text": e.text, "heading": e.heading}, "has_text": e.has_text,
+        # Display keeps only what snippets are cut from: a hit in a huge text fetches 200k characters (#13 item 8).
+        "display": {"title": e.title, "text": e.text[:SOURCE_CHARS], "heading": e.heading}, "has_text": e.has_text,
     }
 
 

@@ -219,8 +219,11 @@ class Fts5SearchIndex:
              e.filed_at.isoformat(), facet_key, int(e.has_text)),
         )
         rowid = conn.last_insert_rowid()
-        # "heading" is only shown (the hit's title); "title" (the matter) is what ranks.
-        sealed = self._sealer.seal(e.document_id, {"title": e.title, "text": e.text, "extra": extra,
+        from search.highlight import SOURCE_CHARS
+
+        # "heading" is only shown (the hit's title); "title" (the matter) is what ranks. Only the text
+        # snippets are cut from is kept for display: a hit in a huge text opens no more (issue #13 item 8).
+        sealed = self._sealer.seal(e.document_id, {"title": e.title, "text": e.text[:SOURCE_CHARS], "extra": extra,
                                                    "heading": e.heading})
         conn.execute("INSERT INTO sealed (rowid, fields) VALUES (?, ?)", (rowid, sealed))
         conn.execute("INSERT INTO fts (rowid, title, body, extra, tail) VALUES (?,?,?,?,?)",

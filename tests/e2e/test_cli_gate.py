@@ -39,6 +39,7 @@ class Archive:
     y: str          # dossier of department B
     item: str       # a text document in x
     token: str      # handler_a's API token
+    locked: str = ""  # an encrypted .docx in x, filed without its password (for `dossier unlock`)
 
     def run(self, *args: str, who: str | None = None, password: str = PASSWORD, token: str | None = None) -> Result:
         """``dossier`` as the console (``who`` None), or as account ``who`` signed in with its password."""
@@ -86,9 +87,13 @@ def archive(settings: Settings) -> Iterator[Archive]:
         svc.access.grant_regulator_access(SETUP, "regulator", purpose="年度检查", dossiers=[x],
                                           expires_at=svc.clock() + timedelta(days=30))
         token = svc.access.create_token(SETUP, "handler_a").token
+        from tests.e2e.test_cli_unlock import DOC_PASSWORD, encrypted_docx
+
+        locked = svc.ingest.ingest_bytes("test", encrypted_docx("加密的投诉材料", DOC_PASSWORD), "加密.docx",
+                                         dossier=x).item_number
     finally:
         svc.close()
-    yield Archive(settings.data_dir, x, y, item, token)
+    yield Archive(settings.data_dir, x, y, item, token, locked or "")
 
 
 def _one_entry(archive: Archive, before: int, *, actor: str, action: str, outcome: str,
@@ -100,6 +105,14 @@ def _one_entry(archive: Archive, before: int, *, actor: str, action: str, outcom
     if ref is not None:
         assert e["object_ref"] == ref
     return e
+
+
+def _password_file(tmp: Path) -> Path:
+    from tests.e2e.test_cli_unlock import DOC_PASSWORD
+
+    f = tmp / "document-password.txt"
+    f.write_text(DOC_PASSWORD + "\n", encoding="utf-8")
+    return f
 
 
 def _calls(a: Archive, tmp: Path) -> list[tuple[list[str], str, str | None, str, str]]:
@@ -152,6 +165,9 @@ def _calls(a: Archive, tmp: Path) -> list[tuple[list[str], str, str | None, str,
         (["report", "persons", "2025-10", "-o", str(tmp / "p.xlsx")], "archivist", "admin", "list_dossiers", None),
         (["report", "register", "--from", "2025-01-01", "--to", "2025-12-31", "-o", str(tmp / "r.xlsx")], "archivist",
          "admin", "list_dossiers", None),
+        # opening an encrypted item with its password is filing (its text replaced in place, issue #13)
+        (["unlock", a.locked, "--password-file", str(_password_file(tmp))], "handler_a", "handler_b",
+         "file_document", a.locked),
         # last: it withdraws the text document the reads above use
         (["withdraw-item", a.item, "--reason", "空白扫描件"], "handler_a", "handler_b", "file_document", a.item),
     ]

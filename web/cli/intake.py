@@ -104,6 +104,7 @@ def _flat(r: IngestResult) -> dict[str, object]:
         "path": r.path, "sha256": r.sha256, "outcome": r.outcome.value, "message": r.message,
         "kind": r.kind.value if r.kind else None, "media_type": r.media_type, "pages": r.pages, "chars": r.chars,
         "item_number": r.item_number, "parent_item": r.parent_item, "languages": list(r.languages),
+        "warnings": list(r.warnings),   # every file, [] when nothing was noted (duplicates: always [])
     }
 
 

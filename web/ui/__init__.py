@@ -243,5 +243,6 @@ from web.ui import casework as _casework  # noqa: E402  (ui.casework: lifecycle 
 from web.ui import audit as _audit  # noqa: E402  (ui.audit /audit, ui.audit_export /audit.csv: the access log)
 from web.ui import viewing as _viewing  # noqa: E402  (ui.viewer: page images, thumbnails; the document viewer)
 from web.ui import searching as _searching  # noqa: E402  (search helpers; ui.save_search, ui.delete_saved_search)
+from web.ui import unlock as _unlock  # noqa: E402  (ui.unlock.document: open an encrypted document with its password)
 
 _labels.register(bp)

@@ -43,6 +43,15 @@ _MEDIA: dict[str, Callable[[], str]] = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": lambda: _("Excel spreadsheet"),
     "application/vnd.oasis.opendocument.text": lambda: _("OpenDocument text"),
     "application/zip": lambda: _("ZIP archive"),
+    "application/ofd": lambda: _("OFD document"),
+    "multipart/related": lambda: _("Saved web page (MHT)"),
+    "application/x-mimearchive": lambda: _("Saved web page (MHT)"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": lambda: _("PowerPoint presentation"),
+    "application/vnd.ms-powerpoint": lambda: _("PowerPoint presentation (.ppt)"),
+    "application/x-ms-office-encrypted": lambda: _("Password-protected Office file"),
+    "application/x-7z-compressed": lambda: _("7-Zip archive"),
+    "application/vnd.rar": lambda: _("RAR archive"),
+    "application/x-rar": lambda: _("RAR archive"),
     "application/octet-stream": lambda: _("Unknown format"),
 }
 _FAMILY: dict[str, Callable[[], str]] = {

@@ -24,6 +24,7 @@ import email
 import email.policy
 import io
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, MIMEPart
@@ -181,8 +182,14 @@ class _image:
         self._img.close()
 
 
+# PDFium is not thread-safe (pypdfium2 says so): two requests rendering thumbnails at once in a
+# threaded server crashed the process with a segfault. One document is open at a time per process;
+# gunicorn's worker processes still render in parallel.
+_PDFIUM = threading.Lock()
+
+
 class _pdf:
-    """``with _pdf(data) as pdf``: a pypdfium2 document, closed after use."""
+    """``with _pdf(data) as pdf``: a pypdfium2 document, closed after use, PDFium held meanwhile."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
@@ -190,14 +197,21 @@ class _pdf:
     def __enter__(self):  # type: ignore[no-untyped-def]
         import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
+        _PDFIUM.acquire()
         try:
             self._pdf = pdfium.PdfDocument(self._data)
-        except pdfium.PdfiumError as exc:
-            raise ViewerError(f"unreadable PDF ({exc})") from exc
+        except BaseException as exc:
+            _PDFIUM.release()
+            if isinstance(exc, pdfium.PdfiumError):
+                raise ViewerError(f"unreadable PDF ({exc})") from exc
+            raise
         return self._pdf
 
     def __exit__(self, *exc: object) -> None:
-        self._pdf.close()
+        try:
+            self._pdf.close()
+        finally:
+            _PDFIUM.release()
 
 
 # ---------------------------------------------------------------------- HTML

@@ -42,8 +42,11 @@ def _s3(settings: Settings) -> BlobStore:
             # S3-compatible servers on a plain host:port do not resolve bucket subdomains.
             # A store that does not answer a connect within 10 s is down (botocore's default, 60 s
             # per attempt, held a download for three minutes before saying so).
+            # A group commit seals its objects on up to 32 threads at once (records/filing.py):
+            # as many pooled connections, or botocore drops and reopens the surplus ("pool is full").
             config=Config(s3={"addressing_style": "path"} if vault.s3_endpoint_url else {},
-                          retries={"mode": "standard", "max_attempts": 3}, connect_timeout=10),
+                          retries={"mode": "standard", "max_attempts": 3}, connect_timeout=10,
+                          max_pool_connections=32),
         )
     except BotoCoreError as exc:  # e.g. no credentials anywhere
         raise StorageUnavailableError("s3", f"{exc.__class__.__name__}: {exc}") from exc

@@ -174,3 +174,43 @@ def test_rerun_files_attachments_a_crash_left_behind(archive, tmp_path: Path) ->
     assert again.children[0].parent_item == first.item_number
     third = services.ingest.ingest_paths("clerk", [mail], dossier=number)[0]
     assert [c.outcome for c in third.children] == [IngestOutcome.DUPLICATE]
+
+
+def _nested_zip(levels: int, width: int, tag: str = "") -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in range(width):
+            if levels > 1:
+                z.writestr(f"level-{levels}-{n}.zip", _nested_zip(levels - 1, width, f"{tag}{n}"))
+            else:
+                z.writestr(f"letter-{tag}{n}.txt", f"投诉信 {tag}{n}：承办律师拖延办理。".encode("utf-8"))
+    return buffer.getvalue()
+
+
+def test_nested_archives_unpack_within_one_budget_per_file(archive, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """GIVEN a small zip of zips of zips (4 x 4 x 4 members: levels multiply, each within its own cap)
+    WHEN it is ingested, with the per-file budget of unpacked documents at 12
+    THEN 12 child documents are filed and one outcome says how many were not (too_large), so a
+    28 KB archive cannot turn into tens of thousands of documents; the archive itself is filed whole."""
+    import ingest.service as ingest_service
+
+    monkeypatch.setattr(ingest_service, "_DESCENDANTS_PER_FILE", 12)
+    _, services, number = archive
+    bomb = tmp_path / "nested.zip"
+    bomb.write_bytes(_nested_zip(3, 4))
+    top = services.ingest.ingest_paths("clerk", [bomb], dossier=number)[0]
+
+    def tree(result):  # type: ignore[no-untyped-def]
+        for child in result.children:
+            yield child
+            yield from tree(child)
+
+    descendants = list(tree(top))
+    filed = [r for r in descendants if r.item_number]
+    refused = [r for r in descendants if r.outcome is IngestOutcome.TOO_LARGE and not r.item_number]
+    assert top.item_number and len(filed) == 12
+    assert refused and "not filed" in (refused[0].message or "")
+    assert len(services.records.get_dossier("clerk", number).documents) == 1 + 12
