@@ -8,11 +8,11 @@ a 4xx, and the item stays encrypted.
 
 from __future__ import annotations
 
-import io
 
 import pytest
 from flask.testing import FlaskClient
 
+from tests.e2e.test_cli_unlock import encrypted_docx
 from tests.web.conftest import LogCounter, World, csrf_token, sign_in_as
 from web.bootstrap import Services
 
@@ -20,22 +20,10 @@ DOC_PASSWORD = "案卷-2026"
 SECRET = "鹦鹉螺律师事务所未退还代理费"
 
 
-def _encrypted_docx(text: str, password: str) -> bytes:
-    import docx
-    from msoffcrypto.format.ooxml import OOXMLFile
-
-    document = docx.Document()
-    document.add_paragraph(text)
-    plain, out = io.BytesIO(), io.BytesIO()
-    document.save(plain)
-    OOXMLFile(io.BytesIO(plain.getvalue())).encrypt(password, out)
-    return out.getvalue()
-
-
 @pytest.fixture
 def locked(services: Services, world: World) -> str:
     """GIVEN an encrypted .docx filed into dossier X without its password (outcome encrypted)."""
-    result = services.ingest.ingest_bytes("test", _encrypted_docx(SECRET, DOC_PASSWORD), "材料.docx",
+    result = services.ingest.ingest_bytes("test", encrypted_docx(SECRET, DOC_PASSWORD), "材料.docx",
                                           dossier=world.dossier)
     assert result.outcome.value == "encrypted" and result.item_number
     return result.item_number
