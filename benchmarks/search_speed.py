@@ -20,13 +20,17 @@ Query classes (a fixed, seeded sample of each, drawn from the real corpus's stat
   (no stop words, no ``XXXX`` redaction marks);
 * ``en_word``: single English words of middling frequency;
 * ``filtered``: a common Chinese word with ``kind:``, ``channel:`` and a ``received:`` year;
-* ``zh_subject``: a real message title typed as one long term (loose matching; not a target).
+* ``zh_subject``: a real message title typed as one long term (loose matching; what users paste).
 
 Each query asks for the first page of 20 hits with facets and snippets, as the UI does, after
 one warm-up pass over the class. Latency is wall time around ``SearchIndex.search`` in this
 process (for OpenSearch it includes the HTTP round trip and the client).
 
-Target (the issue): the embedded backend's p95 ≤ 50 ms for every target class at 100,000 documents.
+Targets (issue #14 item 1), for the embedded backend: p95 ≤ 50 ms for every target class at
+100,000 documents and ≤ 100 ms at 1,000,000; ``zh_subject`` ≤ 100 ms at 100,000; a build of
+≥ 2,000 documents per second. The corpus is streamed into the index (never held whole), so a
+1,000,000-document run needs little memory; the build rate is reported both as measured and
+without the time spent generating the synthetic corpus (``build_docs_per_second`` excludes it).
 """
 
 from __future__ import annotations
@@ -57,6 +61,34 @@ from search_quality import EVAL_DIR, load_jsonl  # noqa: E402
 
 TARGET_P95_MS = 50.0
 TARGET_CLASSES = ("zh_rare_2char", "zh_common_2char", "phrase", "en_word", "filtered")
+TARGET_BUILD_DOCS_PER_SECOND = 2000
+
+
+def target_ms(name: str, documents: int) -> float | None:
+    """The p95 target of a query class at this corpus size (None: no target)."""
+    if name == "zh_subject":
+        return 100.0 if documents <= 100_000 else None
+    if name not in TARGET_CLASSES:
+        return None
+    return TARGET_P95_MS if documents <= 100_000 else 2 * TARGET_P95_MS
+
+
+class _Timed:
+    """Wraps an iterator and adds up the time spent producing its items (the synthetic corpus)."""
+
+    def __init__(self, items: Iterator[IndexEntry]) -> None:
+        self.items = items
+        self.seconds = 0.0
+
+    def __iter__(self) -> Iterator[IndexEntry]:
+        return self
+
+    def __next__(self) -> IndexEntry:
+        t0 = time.perf_counter()
+        try:
+            return next(self.items)
+        finally:
+            self.seconds += time.perf_counter() - t0
 KINDS = ("complaint_letter", "email", "fax", "reply_letter", "decision", "investigation_minutes", "evidence")
 CHANNELS = ("letter", "email", "phone", "online", "visit", "fax")
 STATES = ("registered", "accepted", "investigating", "decided", "replied", "closed", "sealed")
@@ -72,6 +104,7 @@ def scaled_corpus(docs: list[dict[str, Any]], n: int, seed: int = 7) -> Iterator
     titles = {lang: [d.get("title") or "" for d in docs if (d.get("language") or "en") == lang] for lang in by_language}
     rng = random.Random(seed)
     start = date(2019, 1, 1)
+    sentence_counts = [max(1, len(_SENTENCE.findall(d.get("text") or ""))) for d in docs]
     for i in range(n):
         base = docs[i % len(docs)]
         lang = base.get("language") or "en"
@@ -79,7 +112,7 @@ def scaled_corpus(docs: list[dict[str, Any]], n: int, seed: int = 7) -> Iterator
             title, text = base.get("title") or "", base.get("text") or ""
         else:
             pool = by_language[lang]
-            count = max(1, len(_SENTENCE.findall(base.get("text") or "")))
+            count = sentence_counts[i % len(docs)]
             text = "".join(rng.choice(rng.choice(pool) or [""]) for _ in range(count))
             title = rng.choice(titles[lang])
         received = start + timedelta(days=rng.randrange(8 * 365))
@@ -141,16 +174,25 @@ def measure(index: SearchIndex, queries: list[str]) -> dict[str, float]:
     for q in queries:                      # warm-up: page cache, statement cache, JIT on the server
         index.search(SearchQuery(q), scope)
     times: list[float] = []
+    cpu: list[float] = []
     totals: list[int] = []
     for q in queries:
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         page = index.search(SearchQuery(q), scope)
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
         totals.append(page.total)
     times.sort()
-    return {"queries": len(times), "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
-            "max_ms": round(times[-1], 2), "median_total": int(statistics.median(totals))}
+    cpu.sort()
+
+    def p95(values: list[float]) -> float:
+        return round(values[min(len(values) - 1, int(0.95 * len(values)))], 2)
+
+    # CPU time of this thread: on a shared, loaded machine it is what the query costs on one core
+    # (for the server backends it is only the client's share, so compare wall times across backends).
+    return {"queries": len(times), "p50_ms": round(statistics.median(times), 2), "p95_ms": p95(times),
+            "max_ms": round(times[-1], 2), "p50_cpu_ms": round(statistics.median(cpu), 2), "p95_cpu_ms": p95(cpu),
+            "median_total": int(statistics.median(totals))}
 
 
 def _dir_size(path: Path) -> int:
@@ -170,9 +212,11 @@ def run_backend(backend: str, url: str | None, docs: list[dict[str, Any]], n: in
             raise SystemExit(f"--backend {backend} needs --url")
         index = connect_index(url, index_prefix=f"speed-{os.getpid()}", flavour=backend, timeout=120)
     try:
-        t0 = time.perf_counter()
-        built = index.rebuild(scaled_corpus(docs, n))
+        corpus = _Timed(scaled_corpus(docs, n))
+        c0, t0 = time.process_time(), time.perf_counter()
+        built = index.rebuild(corpus)
         build_s = time.perf_counter() - t0
+        build_cpu_s = time.process_time() - c0
         index.refresh()
         if backend == "fts5":
             size = _dir_size(workdir / "fts5")
@@ -180,8 +224,12 @@ def run_backend(backend: str, url: str | None, docs: list[dict[str, Any]], n: in
             stats = index._call("indices.stats", index=index._alias)  # type: ignore[attr-defined]
             size = int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
         result: dict[str, Any] = {"documents": built, "build_seconds": round(build_s, 1),
-                                  "build_docs_per_second": round(built / build_s), "index_bytes": size,
-                                  "classes": {}}
+                                  "corpus_generation_seconds": round(corpus.seconds, 1),
+                                  "build_docs_per_second": round(built / max(build_s - corpus.seconds, 1e-9)),
+                                  "build_docs_per_second_with_generation": round(built / build_s),
+                                  # CPU seconds of this process (fts5: the whole build; a server: the client only)
+                                  "build_cpu_seconds": round(build_cpu_s, 1),
+                                  "index_bytes": size, "classes": {}}
         for name, queries in classes.items():
             result["classes"][name] = measure(index, queries)
         return result
@@ -202,20 +250,33 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     docs = load_jsonl(args.corpus)
     classes = query_classes(docs, args.per_class)
-    out: dict[str, Any] = {"documents": args.docs, "target_p95_ms": TARGET_P95_MS, "backends": {}}
+    out: dict[str, Any] = {"documents": args.docs,
+                           "target_p95_ms": {name: target_ms(name, args.docs) for name in classes},
+                           "target_build_docs_per_second": TARGET_BUILD_DOCS_PER_SECOND, "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backend or ["fts5"]:
-            out["backends"][backend] = run_backend(backend, args.url, docs, args.docs, classes, Path(tmp))
+            try:
+                out["backends"][backend] = run_backend(backend, args.url, docs, args.docs, classes, Path(tmp))
+            except Exception as exc:  # one backend failing (a server out of heap) keeps the others' results
+                out["backends"][backend] = {"error": f"{type(exc).__name__}: {exc}"}
+            # Each backend's result as soon as it is known: a long run that fails later keeps it.
+            print(json.dumps({backend: out["backends"][backend]}, ensure_ascii=False), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
     for backend, r in out["backends"].items():
+        if "error" in r:
+            print(f"{backend}: failed: {r['error']}")
+            continue
         print(f"{backend}: {r['documents']:,} documents built in {r['build_seconds']} s "
-              f"({r['build_docs_per_second']:,} docs/s), index {r['index_bytes'] / 2**20:.0f} MiB")
-        print(f"  {'class':<17}{'n':>4}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'median hits':>13}  target")
+              f"({r['build_docs_per_second']:,} docs/s without the {r['corpus_generation_seconds']} s spent "
+              f"generating the corpus; {r['build_docs_per_second_with_generation']:,} with it), "
+              f"index {r['index_bytes'] / 2**20:.0f} MiB")
+        print(f"  {'class':<17}{'n':>4}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'p95 cpu':>9}{'median hits':>13}  target")
         for name, m in r["classes"].items():
-            verdict = ("ok" if m["p95_ms"] <= TARGET_P95_MS else "MISSED") if name in TARGET_CLASSES else "-"
-            print(f"  {name:<17}{m['queries']:>4}{m['p50_ms']:>9}{m['p95_ms']:>9}{m['max_ms']:>9}"
+            target = target_ms(name, r["documents"])
+            verdict = "-" if target is None else f"{'ok' if m['p95_ms'] <= target else 'MISSED'} (≤{target:g})"
+            print(f"  {name:<17}{m['queries']:>4}{m['p50_ms']:>9}{m['p95_ms']:>9}{m['max_ms']:>9}{m['p95_cpu_ms']:>9}"
                   f"{m['median_total']:>13}  {verdict if backend == 'fts5' else '-'}")
     return 0
 

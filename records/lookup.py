@@ -18,10 +18,11 @@ raises for it, so a disposed dossier's tombstone still shows.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
 from records.clock import Clock
@@ -141,11 +142,20 @@ class CatalogueLookup:
         if dup is not None:
             raise DuplicateDocumentError(row.archive_number, sha256, self.item_number(row.archive_number, dup.item_seq, dup.version))
 
-    def document_info(self, s: Session, dossier: DossierRow, doc: DocumentRow) -> DocumentInfo:
-        """A document row as the domain value callers see."""
+    def document_info(self, s: Session, dossier: DossierRow, doc: DocumentRow | Row[Any], *,
+                      numbers: Mapping[str, str] | None = None) -> DocumentInfo:
+        """A document row as the domain value callers see.
+
+        ``doc`` may also be a plain row of the documents table (a reindex reads thousands at once,
+        and mapping each to an ORM object cost more than the rest of the read); ``numbers`` (document
+        id → item number of the dossier's documents) then names the parent and superseded items
+        without a query each.
+        """
         def number_of(doc_id: str | None) -> str | None:
             if doc_id is None:
                 return None
+            if numbers is not None and doc_id in numbers:
+                return numbers[doc_id]
             other = s.get(DocumentRow, doc_id)
             return None if other is None else self.item_number(dossier.archive_number, other.item_seq, other.version)
 

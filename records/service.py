@@ -352,7 +352,8 @@ class RecordsService:
             return out
 
     def dossier_timelines(self, actor: str, *, received_before: datetime | None = None,
-                          opened: Collection[str] | None = None) -> list[DossierInfo]:
+                          opened: Collection[str] | None = None,
+                          received_from: datetime | None = None) -> list[DossierInfo]:
         """Every dossier with its timeline and extensions but no documents, oldest first (read-only).
 
         For statistics (STA-01, STA-09): one query instead of a ``get_dossier`` per dossier.
@@ -366,6 +367,8 @@ class RecordsService:
             ).order_by(DossierRow.received_at, DossierRow.serial)
             if received_before is not None:
                 q = q.where(DossierRow.received_at < received_before)
+            if received_from is not None:  # a bounded look-back (retention.persons' repeats)
+                q = q.where(DossierRow.received_at >= received_from)
             return [self._lookup.info(row, with_documents=False, opened=opened) for row in s.scalars(q)]
 
     def _dates(self, info: DossierInfo) -> DossierDates:

@@ -15,6 +15,15 @@ The rules count complaints *per person per month* and attach consequences to the
 - **Repeated identical complaints** (STA-14, TL-29): the same complaint — same respondent and
   same category — from 3 or more *different* complainants within the month becomes grade B
   (「一个月内累计三次以上不同投诉人的相同投诉」).
+- **Complaints with an earlier related one** (STA-14, ACC-NO-01; ``repeats``): received in the
+  month, and an earlier dossier the caller may see — received at most
+  :data:`REPEAT_LOOKBACK_MONTHS` before the month, neither disposed nor void — has the same
+  complainant *and* respondent, or a registration text (matter, request, facts) similar at
+  ``search.related.TEXT_THRESHOLD`` or above (Jaccard of 3-character shingles, blocked by
+  MinHash with LSH banding so the month is not compared with every earlier dossier). The
+  dossier page's panel (``search.related``) also reads the complaint letters; this count reads
+  only the registrations. The count and the numbers are in the CSV (section ``repeats``) and
+  the XLSX's About sheet.
 - **Collective complaints** (CAT-GR, TL-30): complaints with a recorded headcount of 3 or more
   (grade B; 3+ people); 10 or more is grade A (「10人以上的集体投诉」).
 
@@ -48,7 +57,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLLECTIVE_GRADE_A", "COLLECTIVE_GRADE_B", "CollectiveComplaint", "IdenticalComplaints", "PersonCount",
-    "PERSON_FORMATS", "PersonsReport", "RESPONDENT_THRESHOLDS", "REPEAT_COMPLAINANT", "IDENTICAL_FROM",
+    "PERSON_FORMATS", "PersonsReport", "RESPONDENT_THRESHOLDS", "REPEAT_COMPLAINANT", "REPEAT_LOOKBACK_MONTHS",
+    "IDENTICAL_FROM",
     "person_labels", "persons_report", "persons_tables", "persons_scope", "persons_title", "render_persons", "respondent_flag",
 ]
 
@@ -59,6 +69,10 @@ RESPONDENT_THRESHOLDS: tuple[tuple[int, str], ...] = (
     (3, "criticism_fine_200"),     # 「超過3次〔含〕」: 3 or more, public criticism and 200
 )
 REPEAT_COMPLAINANT = 2      # STA-14: a complainant with this many complaints in the month is listed
+# ACC-NO-01 ("repeats without new facts") is about recent matters: an earlier related dossier counts
+# only if received within this many months before the month's first day. The bound also keeps the
+# report from re-reading and shingling every dossier ever received as the archive grows.
+REPEAT_LOOKBACK_MONTHS = 12
 IDENTICAL_FROM = 3          # TL-29: the same complaint from this many different complainants → grade B
 COLLECTIVE_GRADE_B = 3      # TL-30 / CAT-GR B: a collective complaint of 3 or more people
 COLLECTIVE_GRADE_A = 10     # CAT-GR A: 10 or more people
@@ -108,6 +122,7 @@ class PersonsReport:
     complainants: tuple[PersonCount, ...]
     identical: tuple[IdenticalComplaints, ...]
     collective: tuple[CollectiveComplaint, ...]
+    repeats: tuple[str, ...] = ()   # STA-14: received in the month with an earlier related dossier (numbers)
 
     @property
     def flagged_respondents(self) -> tuple[PersonCount, ...]:
@@ -138,7 +153,10 @@ def persons_report(
     first, last = month_bounds(month)
     as_of = min(last, today)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
-    infos = source.dossier_timelines(actor, received_before=end, opened=("complainant",))  # issue #12
+    start = first.replace(year=first.year - REPEAT_LOOKBACK_MONTHS // 12)  # whole years: the 1st exists
+    infos = source.dossier_timelines(actor, received_before=end,  # issue #12: only the fields counted
+                                     opened=("complainant", "matter", "request", "facts_and_reasons"),
+                                     received_from=datetime.combine(start, datetime.min.time(), tz))
     if departments is not None:
         infos = [i for i in infos if i.registration.department in departments]
     if visible is not None:
@@ -195,6 +213,7 @@ def persons_report(
         respondents=ranked(resp_rows), complainants=ranked(comp_rows),
         identical=tuple(sorted(same, key=lambda x: (-x.complainants, -len(x.numbers), x.respondent, x.category))),
         collective=tuple(sorted(collective, key=lambda c: (-c.headcount, c.number))),
+        repeats=_with_earlier_related(infos, {i.dossier_id for i in counted}),
     )
 
 
@@ -203,6 +222,51 @@ def _name(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     return fold_keyword(value)
+
+
+def _with_earlier_related(infos: list[DossierInfo], counted: set[str]) -> tuple[str, ...]:
+    """The numbers of the ``counted`` dossiers that have an earlier related one among ``infos``.
+
+    ``infos`` come in the catalogue's order of receipt (received, then serial:
+    ``search.related.earlier_key``), so "earlier" is "before in the list". The definition is the
+    dossier panel's (``search.related``): an earlier dossier counts only if neither disposed nor
+    void (``counts_as_earlier``), and texts are similar at ``TEXT_THRESHOLD`` on 3-character
+    shingles, with at least ``MIN_SHINGLES`` of them (a bare matter such as 「投诉律师」 says nothing
+    about the matter being the same). Two differences, for cost: the text is the registration's
+    (matter, request, facts; the panel also reads the letters), and "same parties" means the
+    complainant AND the respondent (the panel lists either, for a handler to judge).
+
+    Blocking: MinHash signatures with LSH banding (``search.related.lsh_keys``); only pairs
+    sharing a band are compared by exact Jaccard, and boilerplate shared by many registrations
+    cannot make every pair a candidate (a band needs all its rows to agree).
+    """
+    from search.related import (
+        MIN_SHINGLES, PART_CAP, TEXT_THRESHOLD, counts_as_earlier, jaccard, lsh_keys, minhash, shingles,
+    )
+
+    parties: set[tuple[str, str]] = set()
+    earlier: list[frozenset[int]] = []
+    blocks: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
+    found: list[str] = []
+    for info in infos:
+        reg = info.registration
+        pair = None
+        if not reg.anonymous and (c := _name(reg.complainant)) and (r := _name(reg.respondent)):
+            pair = (c, r)
+        text = shingles("\n".join(x[:PART_CAP] for x in (reg.matter, reg.request, reg.facts_and_reasons) if x))
+        keys = lsh_keys(minhash(text)) if len(text) >= MIN_SHINGLES else []
+        if info.dossier_id in counted:
+            near = {j for k in keys for j in blocks.get(k, ())}
+            if (pair is not None and pair in parties) or any(jaccard(text, earlier[j]) >= TEXT_THRESHOLD for j in near):
+                found.append(info.archive_number)
+        if not counts_as_earlier(info):  # disposed or void: never someone's earlier related complaint
+            continue
+        if pair is not None:
+            parties.add(pair)
+        for k in keys:
+            blocks[k].append(len(earlier))
+        earlier.append(text)
+    return tuple(found)
 
 
 def _repeats_respondent(group: list[DossierInfo]) -> bool:
@@ -220,7 +284,7 @@ _L: dict[str, dict[str, str]] = {
            "flag": "提示", "numbers": "卷号", "same_respondent": "含同一被投诉人", "people": "不同投诉人数",
            "grade_b": "B级（TL-29）", "headcount": "人数", "grade": "等级", "section": "分组", "detail": "类型/类别",
            "yes": "是", "no": "否", "month": "月份", "received": "计入件数", "scope": "统计范围", "as_of": "统计截至",
-           "whole": "全部档案", "departments": "部门：", "limited": "限于查阅授权范围",
+           "whole": "全部档案", "repeats": "有在先相关投诉的件数", "departments": "部门：", "limited": "限于查阅授权范围",
            "criticism_fine_200": "当月3次以上：公开批评，罚款200元", "fine_300": "当月4次以上：罚款300元",
            "dismissal_if_serious": "当月超过5次：情节严重者辞退", "repeat": "重复投诉",
            "legal_aid_institution": "法律援助机构", "law_firm": "律师事务所", "grassroots_legal_service": "基层法律服务所",
@@ -232,7 +296,7 @@ _L: dict[str, dict[str, str]] = {
            "same_respondent": "Same respondent again", "people": "Different complainants", "grade_b": "Grade B (TL-29)",
            "headcount": "Headcount", "grade": "Grade", "section": "Section", "detail": "Type / category", "yes": "yes",
            "no": "no", "month": "Month", "received": "Complaints counted", "scope": "Scope", "as_of": "Figures as of",
-           "whole": "whole archive", "departments": "departments: ", "limited": "limited to the caller's grant",
+           "whole": "whole archive", "repeats": "With an earlier related complaint", "departments": "departments: ", "limited": "limited to the caller's grant",
            "criticism_fine_200": "3+ this month: public criticism, fine 200", "fine_300": "4+ this month: fine 300",
            "dismissal_if_serious": "more than 5: dismissal if serious", "repeat": "repeat complaints",
            "legal_aid_institution": "Legal aid institution", "law_firm": "Law firm",
@@ -303,7 +367,8 @@ def render_persons_xlsx(report: PersonsReport, lang: str = "zh") -> bytes:
         ws.freeze_panes = "A2"
     about = wb.create_sheet(t("about"))
     for label, value in ((persons_title(report, lang), ""), (t("month"), report.month), (t("scope"), persons_scope(report, lang)),
-                         (t("as_of"), report.as_of.isoformat()), (t("received"), report.received)):
+                         (t("as_of"), report.as_of.isoformat()), (t("received"), report.received),
+                         (t("repeats"), len(report.repeats))):
         about.append(safe_row([label, value]))
     about["A1"].font = Font(bold=True, size=14)
     about.column_dimensions["A"].width = 20
@@ -339,6 +404,8 @@ def render_persons_csv(report: PersonsReport, lang: str = "zh", *, labelled: boo
     for k in report.collective:
         w.writerow(safe_row([shown("collective"), k.respondent, k.grade, k.headcount, shown("grade") + k.grade
                              if labelled else f"grade_{k.grade}", k.number]))
+    # STA-14: the complaints with an earlier related one, counted and numbered (as the XLSX's About sheet).
+    w.writerow(safe_row([shown("repeats"), "", "", len(report.repeats), "", " ".join(report.repeats)]))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -17,15 +17,24 @@ How a word is matched (the same rules in every backend):
   benchmarks/search_quality.py on queries-dev: strict phrases for four characters lost half the
   category queries' MRR);
 * ``"…"``: always a phrase; ``word*``: a Latin prefix.
+
+Word segmentation (issue #14 item 4): the loose part of a long Chinese term matches its *words*
+(jieba, :mod:`search.segment`), each as the phrase of its bigrams, instead of every bigram, so
+bigrams straddling two words (``某村``, ``委的``) no longer score; the whole term as a phrase
+still scores on top (the exact-phrase boost: it adds to, never replaces, the words' BM25). Which
+of these features are on is :data:`TUNING`, chosen by cross-validation on queries-dev
+(``benchmarks/search_quality.py --folds``), never on the queries it is reported on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Union
 
-from search.analysis import TermTokens, normalize, normalize_keyword, query_tokens
+from search.analysis import (
+    QUERY_STOP_WORDS, TermTokens, normalize, normalize_keyword, query_tokens, word_tokens,
+)
 from search.errors import InvalidQueryError
 from search.query import (
     And, DateRange, DefaultOperator, FieldMatch, FilterField, MatchAll, Node, Not, Or, Phrase, Term, parse,
@@ -36,6 +45,30 @@ PHRASE_MAX_TOKENS = 2
 # The implicit operator between juxtaposed clauses. OR lets BM25 rank documents that share most
 # of the words first and keeps recall for long queries; chosen on queries-dev (see benchmarks).
 DEFAULT_OPERATOR = DefaultOperator.OR
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Ranking features that change only how queries are written (never the index).
+
+    Attributes:
+        segment_words: the loose part of a long Chinese term matches its jieba words as phrases
+            (else every bigram).
+        whole_query_phrase: when the query is plain words joined by the default OR (a pasted
+            label, ``Getting the loan``), also score them as one phrase, this many times (0: off).
+        query_stop_words: such a query of plain words leaves out the common English words of
+            :data:`~search.analysis.QUERY_STOP_WORDS` while another word remains.
+    """
+
+    segment_words: bool = True
+    whole_query_phrase: int = 0
+    query_stop_words: bool = True
+
+
+#: The features in use; chosen by cross-validation (benchmarks/search_quality.py --folds 5): extra
+#: query stop words on every fold of both backends; words on every fold of FTS5 (neutral on OpenSearch,
+#: within 0.001 nDCG@10); the phrase boost on one fold in five only.
+TUNING = Tuning()
 
 
 class LeafKind(StrEnum):
@@ -115,6 +148,10 @@ class _Planner:
         text: TextNode | None = None
         if positive:
             text = positive[0] if len(positive) == 1 else And(tuple(positive))
+        if text is not None and (TUNING.query_stop_words or TUNING.whole_query_phrase) and isinstance(root, Or):
+            # The words as typed, stop words included: a server's phrase then leaves their gaps.
+            typed = " ".join(c.text for c in root.children if isinstance(c, Term))
+            text = _plain_word_query(text, normalize(typed))
         flt: FilterNode | None = None
         if filters:
             flt = filters[0] if len(filters) == 1 else And(tuple(filters))
@@ -182,6 +219,12 @@ class _Planner:
             return None
         if len(tokens.tokens) <= PHRASE_MAX_TOKENS:
             return TextLeaf(LeafKind.PHRASE, tokens)
+        if TUNING.segment_words:
+            words = word_tokens(node.text)
+            # A term that is one word (物业管理) keeps matching its parts: its bigrams, loosely.
+            # So does one with no word of two characters, or when no segmenter is installed.
+            if words and len(words) > 1:
+                tokens = replace(tokens, words=words)
         return TextLeaf(LeafKind.LOOSE, tokens)
 
     def group(self, node: And[Node] | Or[Node], *, collect: bool) -> TextNode | None:
@@ -204,3 +247,33 @@ class _Planner:
             return children[0]
         return And(tuple(children + negatives)) if isinstance(node, And) else Or(tuple(children))
 
+
+def _plain_word_query(text: TextNode, typed: str) -> TextNode:
+    """A query of plain words joined by OR (a pasted label, ``Getting the loan``), as
+    :data:`TUNING` says: less the common English words (:data:`~search.analysis.QUERY_STOP_WORDS`)
+    while another word remains, and scored once more (or more) as the phrase of all its words.
+
+    The phrase leaves the set of matches unchanged (a document holding it holds every word); it
+    only adds to a document's BM25, so it cannot override a better body match. Any other shape
+    (AND, NOT, longer terms) is left as typed.
+    """
+    leaves = _plain_words(text)
+    if leaves is None:
+        return text
+    kept = leaves
+    if TUNING.query_stop_words:
+        kept = [c for c in leaves if c.terms.tokens[0] not in QUERY_STOP_WORDS] or leaves
+    whole = TextLeaf(LeafKind.PHRASE, TermTokens(typed, tuple(c.terms.tokens[0] for c in leaves)))
+    out = (*kept, *([whole] * TUNING.whole_query_phrase))
+    return out[0] if len(out) == 1 else Or(out)
+
+
+def _plain_words(text: TextNode) -> list[TextLeaf] | None:
+    """The leaves of plain words joined by OR (one token each), else None."""
+    if not isinstance(text, Or) or len(text.children) < 2:
+        return None
+    leaves = [c for c in text.children if isinstance(c, TextLeaf)]
+    if len(leaves) != len(text.children) or any(
+            c.kind is not LeafKind.PHRASE or len(c.terms.tokens) != 1 for c in leaves):
+        return None
+    return leaves

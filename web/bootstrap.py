@@ -53,6 +53,7 @@ from search.analysis import normalize_keyword
 from search.backends import open_index, uses_server
 from search.health import SearchProbe
 from search.outbox import IndexOutbox
+from search.related import RelatedComplaints
 from search.service import SearchService
 from records.vault.errors import KeyAlreadyPinnedError
 from records.vault.keys import create_master_key
@@ -114,6 +115,7 @@ class Services:
     compiler: DossierCompiler     # the contents 卷内目录 and the whole dossier as one paginated PDF (ARC-1-02, ACS-12)
     reports: ReportDesk           # statistics and the register (STA): who may see them, and export them
     saved_searches: SavedSearches # each user's named searches (the search page)
+    related: RelatedComplaints    # earlier dossiers that look like the same matter (ACC-NO-01, STA-14)
     clock: Clock = system_clock   # the archive's "now": every door asks this, never the wall clock
     # ``ingest``, ``intake`` and ``inventory`` (properties below) are built on first use, once per
     # bundle, so a read (`dossier show`, a page) never imports the ingest pipeline (parsers, OCR,
@@ -338,8 +340,8 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
     # loaded into it below, and again after an import, so no clock reads the catalogue per day.
     working_calendar = ChinaWorkingCalendar.from_settings(settings.deadlines)
     records = _records_service(settings, uow, vault, tz=tz, clock=clock, calendar=working_calendar)
-    search = SearchService(
-        open_index(settings.search, data_dir=settings.data_dir, key=_search_key(settings, vault)), tz)
+    index = open_index(settings.search, data_dir=settings.data_dir, key=_search_key(settings, vault))
+    search = SearchService(index, tz)
     # The index follows the catalogue through the outbox: each change (documents filed, dossiers
     # changed, documents destroyed) is a row committed with it, applied here right after the
     # commit, and by the next drain if this process dies first or the index is down.
@@ -383,7 +385,9 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] | None =
                                                 fold=normalize_keyword),
                     compiler=DossierCompiler(gate, records, tz=tz, clock=clock),
                     reports=ReportDesk(access, records, tz=tz, clock=clock),
-                    saved_searches=SavedSearches(uow, clock=clock, keyring=vault.dossier_keys))
+                    saved_searches=SavedSearches(uow, clock=clock, keyring=vault.dossier_keys),
+                    related=RelatedComplaints(gate, records, index, tz, numbering=NumberingScheme(
+                        settings.numbering.template, settings.numbering.serial_width)))
 
 
 def _records_service(settings: Settings, uow: UnitOfWork, vault: Vault, *, tz: ZoneInfo, clock: Clock,

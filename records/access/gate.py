@@ -185,6 +185,24 @@ class Gate:
         scope = self._access.scope(who, Action.SEARCH, grant_id=grant_id)
         return self._searcher.search(who.name, text, scope, **options)
 
+    def related(self, who: Identity, number: str, finder: Callable[[str, DossierInfo, AccessScope], T], *,
+                context: RequestContext = _NO_CONTEXT, grant_id: str | None = None,
+                details: Mapping[str, str] | None = None) -> T:
+        """Earlier dossiers related to dossier ``number`` (ACC-NO-01): a search that starts from a dossier.
+
+        Decided as SEARCH *on that dossier* (so the caller must be able to reach it) and logged
+        once, naming it; then ``finder`` (``search.related.RelatedComplaints._find``, private: this
+        method is the only entry) runs with the dossier and the caller's search scope, which limits
+        every query it makes.
+        """
+        def load() -> tuple[DossierInfo, DossierTarget]:
+            info = self._records.get_dossier(who.name, number)
+            return info, target_of(info, self._tz)
+
+        info = self._retrieve(who, Action.SEARCH, load, number, context, {**(details or {}), "related": "1"})[0]
+        scope = self._access.scope(who, Action.SEARCH, grant_id=grant_id)
+        return finder(who.name, info, scope)
+
     # ------------------------------------------------------------------ changes
     def register(self, who: Identity, registration: Registration, *, context: RequestContext = _NO_CONTEXT,
                  details: Mapping[str, str] | None = None) -> DossierInfo:

@@ -5,7 +5,11 @@ response dicts, so both clients send exactly the same requests.
 
 Analysis: Python does what the servers cannot do out of the box, :func:`search.analysis.normalize`
 (Traditional→Simplified with OpenCC, NFKC width folding, case and accent folding), on both the
-documents and the queries. The server's analyser then mirrors the embedded one: the standard
+documents and the queries, and it separates the words with spaces
+(:func:`search.analysis.words_only`), so ``didn't`` and ``company's`` split at the apostrophe
+exactly as on the embedded index: one tokenizer on every backend (#14 item 4; a char filter
+would do it too, but Elasticsearch's ``pattern_replace`` is in analysis-common, which is not on
+Maven Central). The server's analyser then mirrors the embedded one: the standard
 tokenizer, ``cjk_width``, ``lowercase``, ``cjk_bigram`` (with unigrams at index time, so a
 one-character query matches; without them at query time, so a two-character query is one
 bigram), our English stop words and the ``minimal_english`` (plural) stemmer, the same rules as
@@ -28,14 +32,15 @@ from __future__ import annotations
 from typing import Any
 
 from records.access.model import AccessScope
-from search.analysis import ANALYSER_VERSION, STOP_WORDS, normalize, normalize_keyword, script_group
+from search.analysis import ANALYSER_VERSION, STOP_WORDS, normalize, normalize_keyword, script_group, words_only
 from search.highlight import SOURCE_CHARS
 from search.model import Facet, IndexEntry, SearchQuery, SortOrder
 from search.plan import FilterNode, LeafKind, Plan, TextLeaf, TextNode
 from search.query import And, DateRange, FieldMatch, FilterField, Not, Or
 
-# Field boosts mirror the FTS5 BM25 column weights (title, body, extra).
-FIELDS = ("title_cjk^4", "body_cjk", "title_latin^4", "body_latin", "extra_norm^2")
+# Field boosts mirror the FTS5 BM25 column weights (title, body, extra); the title's chosen by
+# cross-validation (benchmarks/search_quality.py --folds 5, issue #14 item 4).
+FIELDS = ("title_cjk^2", "body_cjk", "title_latin^2", "body_latin", "extra_norm^2")
 MAX_RESULT_WINDOW = 10_000
 FACET_SIZE = 200
 
@@ -109,7 +114,8 @@ def document(e: IndexEntry) -> dict[str, Any]:
         "kind": e.kind, "channel": e.channel, "state": e.state, "category": e.category,
         "category_key": key(e.category), "department_key": key(e.department),
         "respondent_key": key(e.respondent), "complainant_key": key(e.complainant), "language": e.language,
-        f"title_{group}": normalize(e.title), f"body_{group}": normalize(e.text), "extra_norm": normalize(extra),
+        f"title_{group}": words_only(normalize(e.title)), f"body_{group}": words_only(normalize(e.text)),
+        "extra_norm": words_only(normalize(extra)),
         "received_on": e.received_on.isoformat(), "closed_on": e.closed_on.isoformat() if e.closed_on else None,
         "filed_at": e.filed_at.isoformat(), "year": str(e.received_on.year),
         # Display keeps only what snippets are cut from: a hit in a huge text fetches 200k characters (#13 item 8).
@@ -130,7 +136,15 @@ def text_query(node: TextNode) -> dict[str, Any]:
 
 
 def _leaf(leaf: TextLeaf) -> dict[str, Any]:
-    norm = leaf.terms.norm
+    norm = words_only(leaf.terms.norm)
+    if leaf.kind is LeafKind.LOOSE and leaf.terms.words:
+        # Any word matches, each as a phrase (search.segment), summed over the fields like BM25 on
+        # FTS5; documents holding the whole term in order score the phrase too.
+        return {"bool": {"should": [
+            *({"multi_match": {"query": _word_text(w), "fields": list(FIELDS), "type": "phrase", "tie_breaker": 1.0}}
+              for w in leaf.terms.words),
+            {"multi_match": {"query": norm, "fields": list(FIELDS), "type": "phrase"}},
+        ], "minimum_should_match": 1}}
     if leaf.kind is LeafKind.LOOSE:
         # Any token matches; documents holding the whole term in order score the phrase too.
         return {"bool": {"should": [
@@ -142,6 +156,13 @@ def _leaf(leaf: TextLeaf) -> dict[str, Any]:
     if leaf.kind is LeafKind.PREFIX or leaf.terms.prefix_last:
         return {"multi_match": {"query": norm, "fields": list(FIELDS), "type": "phrase_prefix"}}
     return {"multi_match": {"query": norm, "fields": list(FIELDS), "type": "phrase"}}
+
+
+def _word_text(tokens: tuple[str, ...]) -> str:
+    """The text of one word from its body tokens: a Chinese word's bigrams overlap by a character."""
+    if len(tokens) > 1 and all(len(t) == 2 for t in tokens):
+        return tokens[0] + "".join(t[1] for t in tokens[1:])
+    return " ".join(tokens)
 
 
 def filter_query(node: FilterNode) -> dict[str, Any]:
@@ -208,7 +229,9 @@ def search_body(plan: Plan, query: SearchQuery, scope: AccessScope) -> dict[str,
         sort: list[Any] = [{"received_on": "asc"}, {"filed_at": "asc"}, {"document_id": "asc"}]
     elif ranked:
         # BM25 favours a short field: items without text would lead on their matter alone (#11).
-        sort = [_TEXT_FIRST, "_score", {"received_on": "desc"}, {"document_id": "asc"}]
+        # Equal scores (identical texts): newest first, then by number, deterministically (#14 item 4).
+        sort = [_TEXT_FIRST, "_score", {"received_on": "desc"}, {"item_key": {"order": "asc", "missing": "_last"}},
+                {"document_id": "asc"}]
     elif query.sort is SortOrder.RELEVANCE:   # no words: newest first, items with text before the rest
         sort = [_TEXT_FIRST, {"received_on": "desc"}, {"filed_at": "desc"}, {"document_id": "asc"}]
     else:

@@ -1,9 +1,10 @@
 """Schema of one FTS5 index generation, and the facet-combination dictionary.
 
-Facets are counted in one pass over the matching rows: each document row carries a small
-integer ``facet_key`` naming its (kind, category, channel, year, state) combination, listed once
-in ``facet_keys``. Counting integers in the ranking pass itself is what keeps a common word's
-search within the latency target at 100,000 documents (benchmarks/search_speed.py).
+Facets are counted without visiting a document: each document carries a small integer
+``facet_key`` naming its (kind, category, channel, year, state) combination, listed once in
+``facet_keys``, and the key is part of the document's row id (``search.backends.fts5``), so a
+search groups FTS5's matching row ids by key and adds the combinations up per facet here
+(issue #14 item 1; benchmarks/search_speed.py).
 
 Every generation is a SQLite3 Multiple Ciphers file (``apsw-sqlite3mc``): :func:`open_generation`
 keys the connection before it touches a page, so the file, its WAL and every page that reaches
@@ -15,7 +16,7 @@ its tokens again, so disposal needs no rebuild (RET-05, RET-07).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
 
@@ -61,6 +62,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     title, body, extra, tail, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
 );
 """
+
+#: The catalogue's secondary indexes (dropped during a rebuild's bulk load, rebuilt by SCHEMA).
+DOCS_INDEXES = ("docs_received", "docs_dossier", "docs_department", "docs_archive")
 
 #: How every plain (unencrypted) SQLite file starts: a generation written before #12.
 PLAIN_HEADER = b"SQLite format 3\x00"
@@ -137,11 +141,19 @@ def fts_columns(title: str, text: str, extra: str) -> tuple[str, str, str, str]:
 
 
 class FacetKeys:
-    """Maps facet combinations to their integer keys and back, cached per connection."""
+    """Maps facet combinations to their integer keys and back, cached per connection.
+
+    Each known key also maps to the positions of its five values in per-facet value lists, so
+    counting a search's combinations is a few list additions per combination (a pasted title
+    at 100,000 documents touches ~5,000 combinations: 0.6 ms, against 2.7 ms with dictionaries).
+    """
 
     def __init__(self) -> None:
         self._ids: dict[tuple[object, ...], int] = {}
         self._combos: dict[int, tuple[object, ...]] = {}
+        self._values: tuple[list[object], ...] = ([], [], [], [], [])
+        self._positions: tuple[dict[object, int], ...] = ({}, {}, {}, {}, {})
+        self._slots: dict[int, tuple[int, int, int, int, int]] = {}
 
     def key(self, conn: apsw.Connection, combo: tuple[object, ...]) -> int:
         found = self._ids.get(combo)
@@ -150,32 +162,49 @@ class FacetKeys:
                          combo)
             found = cast(int, conn.execute("SELECT id FROM facet_keys WHERE kind IS ? AND category IS ?"
                                            " AND channel IS ? AND year IS ? AND state IS ?", combo).fetchall()[0][0])
-            self._ids[combo] = found
-            self._combos[found] = combo
+            self._learn(found, combo)
         return found
 
-    def expand(self, conn: apsw.Connection, counts: Counter[int]) -> dict[str, dict[str, int]]:
-        """Per-facet value counts from counts per combination key."""
-        combos = self._combos
-        if any(k not in combos for k in counts):
+    def _learn(self, key: int, combo: tuple[object, ...]) -> None:
+        self._ids[combo] = key
+        self._combos[key] = combo
+        slots = []
+        for values, positions, value in zip(self._values, self._positions, combo):
+            if value not in positions:
+                positions[value] = len(values)
+                values.append(value)
+            slots.append(positions[value])
+        self._slots[key] = cast(tuple[int, int, int, int, int], tuple(slots))
+
+    def expand(self, conn: apsw.Connection, counts: Iterable[tuple[int, int]]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The total and per-facet value counts from (combination key, count) pairs."""
+        pairs = list(counts)
+        slots = self._slots
+        if any(k not in slots for k, _ in pairs):
             for row in conn.execute("SELECT id, kind, category, channel, year, state FROM facet_keys"):
-                combos[row[0]] = tuple(row[1:])
-                self._ids[tuple(row[1:])] = row[0]
-        kinds: Counter[object] = Counter()
-        categories: Counter[object] = Counter()
-        channels: Counter[object] = Counter()
-        years: Counter[object] = Counter()
-        states: Counter[object] = Counter()
-        for key, n in counts.items():
-            kind, category, channel, year, state = combos[key]
-            kinds[kind] += n
-            categories[category] += n
-            channels[channel] += n
-            years[year] += n
-            states[state] += n
-        return {name: {str(v): n for v, n in c.most_common() if v is not None}
-                for name, c in zip(FACET_COLUMNS, (kinds, categories, channels, years, states))}
+                if row[0] not in slots:
+                    self._learn(row[0], tuple(row[1:]))
+        kinds, categories, channels, years, states = tallies = tuple([0] * len(v) for v in self._values)
+        total = 0
+        for key, n in pairs:
+            total += n
+            k, c, ch, y, s = slots[key]
+            kinds[k] += n
+            categories[c] += n
+            channels[ch] += n
+            years[y] += n
+            states[s] += n
+        facets: dict[str, dict[str, int]] = {}
+        for name, values, tally in zip(FACET_COLUMNS, self._values, tallies):
+            counted = sorted(((n, i) for i, n in enumerate(tally) if n and values[i] is not None),
+                             key=lambda t: -t[0])
+            facets[name] = {str(values[i]): n for n, i in counted}
+        return total, facets
 
     def clear(self) -> None:
         self._ids.clear()
         self._combos.clear()
+        self._slots.clear()
+        for values, positions in zip(self._values, self._positions):
+            values.clear()
+            positions.clear()

@@ -45,7 +45,9 @@ def _leaf(leaf: TextLeaf) -> str:
         return f"{_quote(tokens[0])} *"
     if leaf.kind is LeafKind.LOOSE:
         # Any token matches; documents holding the whole term in order score the phrase too.
-        return " OR ".join([_quote(" ".join(leaf.terms.tokens)), *(_quote(t) for t in dict.fromkeys(tokens))])
+        # With words (search.segment, issue #14 item 4): any word matches, each as a phrase.
+        parts = [" ".join(w) for w in leaf.terms.words] or list(dict.fromkeys(tokens))
+        return " OR ".join([_quote(" ".join(leaf.terms.tokens)), *(_quote(p) for p in parts)])
     phrase = _quote(" ".join(tokens))
     return f"{phrase} *" if leaf.terms.prefix_last else phrase
 

@@ -15,7 +15,15 @@ Each generation holds:
 * ``docs`` — one row per document: catalogue facts to filter, sort and count facets on
   (:mod:`._fts5_schema`); respondent and complainant only as keyed digests.
 * ``sealed`` — per document the title, text and extra *sealed* with AES-256-GCM
-  (:mod:`._sealing`), opened only for the hits of the page being shown.
+  (:mod:`._sealing`), opened only for the hits of the page being shown; keyed by filing order.
+
+How a search stays fast at scale (issue #14 item 1, measured with benchmarks/search_speed.py):
+a document's row id is ``facet_key << 33 | has_text << 32 | seq`` (:func:`make_rowid`), so when
+the caller may see everything and no filter is given, the total and the facets are FTS5's
+matching row ids grouped by ``rowid >> 33`` and the page is SQLite's bounded top-k sort of the
+BM25 scores — no match is joined to ``docs`` or fetched into Python. A scoped or filtered search
+joins each match to ``docs`` once, inside the same statement (the scope is never applied
+afterwards), and scores only the rows that pass. Totals and facets are always exact.
 
 Encryption at rest and real deletion (issue #12 item 2; ACS-08, RET-05): each generation is a
 SQLite3 Multiple Ciphers file (``apsw-sqlite3mc``, a current SQLite) whose pages — the inverted
@@ -25,8 +33,9 @@ from the index key (:attr:`._sealing.Sealer.page_key`). ``fts`` is contentless w
 ``DELETE`` that removes its postings from the index pages in place: a destroyed dossier's words
 leave the index when it is destroyed, with no rebuild and nothing re-tokenised. SQLite's own
 ``secure_delete`` pragma zeroes the freed rows (``docs``, ``sealed``, rewritten index leaves)
-instead of leaving them in free pages. The analyser version is still stamped in ``meta``: query
-tokens must be made the way the index's were.
+instead of leaving them in free pages. The analyser version and the row layout are stamped in
+``meta`` (:data:`INDEX_STAMP`): query tokens must be made the way the index's were, and a
+generation of another layout is reported outdated (``dossier reindex``).
 
 A generation written before #12 (a plain SQLite file) cannot be opened with a key; it is
 reported as :class:`~search.errors.IndexOutdatedError`, like an index from another analyser
@@ -50,7 +59,6 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from operator import itemgetter
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -61,7 +69,7 @@ from records.access.model import AccessScope
 from records.durable import write_atomic
 from search.analysis import ANALYSER_VERSION, normalize_keyword
 from search.backends._fts5_schema import (
-    FacetKeys, enable_secure_delete, fts_columns, is_plain_sqlite, open_generation,
+    DOCS_INDEXES, SCHEMA, FacetKeys, enable_secure_delete, fts_columns, is_plain_sqlite, open_generation,
 )
 from search.backends._sealing import Sealer
 from search.errors import IndexOutdatedError, SearchUnavailableError
@@ -71,9 +79,38 @@ from search.model import Facet, IndexEntry, SearchHit, SearchPage, SearchQuery, 
 if TYPE_CHECKING:  # the query side is imported by search(): opening the index (every command) skips it
     from search.plan import TextLeaf
 
-# BM25 column weights: title, body, extra, tail. Tuned on queries-dev (benchmarks/search_quality.py).
-WEIGHTS = (4.0, 1.0, 2.0, 0.5)
+# BM25 column weights: title, body, extra, tail. The title weight is chosen by cross-validation on
+# queries-dev (benchmarks/search_quality.py --folds 5, issue #14 item 4: 2 on every fold but one).
+WEIGHTS = (2.0, 1.0, 2.0, 0.5)
 _BATCH = 500
+#: Documents per transaction in a rebuild: fewer, larger flushes of FTS5's pending terms.
+_REBUILD_BATCH = 5000
+# FTS5 merge settings while a generation is bulk-loaded, and the defaults it is left with.
+_BULK_FTS_SETTINGS = (("automerge", 8), ("crisismerge", 64))
+_DEFAULT_FTS_SETTINGS = (("automerge", 4), ("crisismerge", 16))
+
+# Row ids carry what a search counts and sorts on before it looks at a document (issue #14 item 1):
+#   rowid = facet_key << 33 | has_text << 32 | seq
+# so facets, totals and the has-text-first ranking come from FTS5's postings alone: a common word's
+# 30,000 matches are counted without a join to ``docs`` or a row fetched into Python. ``seq`` (the
+# filing order, 32 bits) breaks ties: the later-filed document first, as before.
+_SEQ_BITS = 32
+_SEQ_MASK = (1 << _SEQ_BITS) - 1
+#: The layout of this generation format, stamped with the analyser version: a generation of
+#: another layout (sequential row ids, before #14) is reported outdated and `dossier reindex`
+#: rebuilds it.
+INDEX_LAYOUT = "rowid-facets-1"
+INDEX_STAMP = f"{ANALYSER_VERSION}+{INDEX_LAYOUT}"
+
+
+def make_rowid(facet_key: int, has_text: bool, seq: int) -> int:
+    """The row id of a document: its facet combination, whether it has text, its filing order."""
+    return (facet_key << (_SEQ_BITS + 1)) | (int(has_text) << _SEQ_BITS) | (seq & _SEQ_MASK)
+
+
+def _next_seq(conn: apsw.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _plain_index_error(backend: str, path: Path) -> IndexOutdatedError:
@@ -141,8 +178,8 @@ class Fts5SearchIndex:
     def _checked(self) -> apsw.Connection:
         conn = self._connection()
         row = conn.execute("SELECT value FROM meta WHERE key = 'analyser_version'").fetchone()
-        if row is None or row[0] != ANALYSER_VERSION:
-            raise IndexOutdatedError(self.name, row[0] if row else "none", ANALYSER_VERSION)
+        if row is None or row[0] != INDEX_STAMP:
+            raise IndexOutdatedError(self.name, row[0] if row else "none", INDEX_STAMP)
         return conn
 
     def _new_generation(self, fill: Callable[[apsw.Connection], None]) -> str:
@@ -150,7 +187,7 @@ class Fts5SearchIndex:
         conn = self._open(self._dir / name)
         try:
             enable_secure_delete(conn)
-            conn.execute("INSERT INTO meta VALUES ('analyser_version', ?)", (ANALYSER_VERSION,))
+            conn.execute("INSERT INTO meta VALUES ('analyser_version', ?)", (INDEX_STAMP,))
             fill(conn)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except BaseException:
@@ -176,9 +213,12 @@ class Fts5SearchIndex:
             for start in range(0, len(entries), _BATCH):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
+                    seq = _next_seq(conn)
                     for entry in entries[start:start + _BATCH]:
                         self._remove(conn, entry.document_id)
-                        self._insert(conn, entry)
+                        self._insert(conn, entry, seq)
+                        seq += 1
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", (str(seq),))
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -200,16 +240,17 @@ class Fts5SearchIndex:
             # postings, and truncate the WAL. Best effort: a reader holding a snapshot delays it.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def _insert(self, conn: apsw.Connection, e: IndexEntry, facet_keys: FacetKeys | None = None) -> None:
+    def _insert(self, conn: apsw.Connection, e: IndexEntry, seq: int, facet_keys: FacetKeys | None = None) -> None:
         extra = " ".join(v for v in (e.archive_number, e.item_number, e.respondent, e.complainant) if v)
         mac = self._sealer.mac
         facet_key = (facet_keys or self._facet_keys).key(
             conn, (e.kind, e.category, e.channel, e.received_on.year, e.state))
+        rowid = make_rowid(facet_key, e.has_text, seq)
         conn.execute(
-            "INSERT INTO docs (document_id, dossier_id, archive_number, item_number, archive_key, item_key,"
+            "INSERT INTO docs (rowid, document_id, dossier_id, archive_number, item_number, archive_key, item_key,"
             " kind, channel, state, category_key, department_key, respondent_mac, complainant_mac,"
-            " received_on, closed_on, filed_at, facet_key, has_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (e.document_id, e.dossier_id, e.archive_number, e.item_number, normalize_keyword(e.archive_number),
+            " received_on, closed_on, filed_at, facet_key, has_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (rowid, e.document_id, e.dossier_id, e.archive_number, e.item_number, normalize_keyword(e.archive_number),
              normalize_keyword(e.item_number), e.kind, e.channel, e.state,
              normalize_keyword(e.category) if e.category else None,
              normalize_keyword(e.department) if e.department else None,
@@ -218,14 +259,14 @@ class Fts5SearchIndex:
              e.received_on.isoformat(), e.closed_on.isoformat() if e.closed_on else None,
              e.filed_at.isoformat(), facet_key, int(e.has_text)),
         )
-        rowid = conn.last_insert_rowid()
         from search.highlight import SOURCE_CHARS
 
         # "heading" is only shown (the hit's title); "title" (the matter) is what ranks. Only the text
         # snippets are cut from is kept for display: a hit in a huge text opens no more (issue #13 item 8).
         sealed = self._sealer.seal(e.document_id, {"title": e.title, "text": e.text[:SOURCE_CHARS], "extra": extra,
                                                    "heading": e.heading})
-        conn.execute("INSERT INTO sealed (rowid, fields) VALUES (?, ?)", (rowid, sealed))
+        # Keyed by filing order alone: the large sealed rows are appended, not spread over the file.
+        conn.execute("INSERT INTO sealed (rowid, fields) VALUES (?, ?)", (rowid & _SEQ_MASK, sealed))
         conn.execute("INSERT INTO fts (rowid, title, body, extra, tail) VALUES (?,?,?,?,?)",
                      (rowid, *fts_columns(e.title, e.text, extra)))
 
@@ -233,10 +274,11 @@ class Fts5SearchIndex:
         row = conn.execute("SELECT rowid FROM docs WHERE document_id = ?", (document_id,)).fetchall()
         if not row:
             return
+        rowid = cast(int, row[0][0])
         # secure-delete: the postings are removed from the index pages in place (no tokens needed).
-        conn.execute("DELETE FROM fts WHERE rowid = ?", (row[0][0],))
-        conn.execute("DELETE FROM docs WHERE rowid = ?", (row[0][0],))
-        conn.execute("DELETE FROM sealed WHERE rowid = ?", (row[0][0],))
+        conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM sealed WHERE rowid = ?", (rowid & _SEQ_MASK,))
 
     def rebuild(self, entries: Iterable[IndexEntry], *, progress: ProgressCallback | None = None) -> int:
         count = 0
@@ -244,15 +286,27 @@ class Fts5SearchIndex:
         def fill(conn: apsw.Connection) -> None:
             nonlocal count
             facet_keys = FacetKeys()
-            for batch in _batches(entries, _BATCH):
+            # A bulk load (issue #14 item 1, ≥ 2,000 documents/s): FTS5 merges segments less often
+            # while loading (all are merged into one by 'optimize' at the end), the catalogue's
+            # secondary indexes are built once, sorted, after the rows are in.
+            for setting, value in _BULK_FTS_SETTINGS:
+                conn.execute("INSERT INTO fts (fts, rank) VALUES (?, ?)", (setting, value))
+            conn.execute("PRAGMA cache_size=-262144")
+            for name in DOCS_INDEXES:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
+            for batch in _batches(entries, _REBUILD_BATCH):
                 conn.execute("BEGIN")
                 for entry in batch:
-                    self._insert(conn, entry, facet_keys)
+                    self._insert(conn, entry, count, facet_keys)
+                    count += 1
                 conn.execute("COMMIT")
-                count += len(batch)
                 if progress is not None:
                     progress(count)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", (str(count),))
+            conn.execute(SCHEMA)      # the dropped indexes, built now
             conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+            for setting, value in _DEFAULT_FTS_SETTINGS:
+                conn.execute("INSERT INTO fts (fts, rank) VALUES (?, ?)", (setting, value))
 
         with self._lock, self._translated():
             self._swap_in(self._new_generation(fill))
@@ -297,55 +351,85 @@ class Fts5SearchIndex:
                 sql, p = filter_clause(plan.filters, self._sealer.mac)
                 clauses.append(f"({sql})")
                 args += p
+            joined = where != "1" or plan.filters is not None
             for neg in plan.excluded:
-                clauses.append("d.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+                clauses.append(f"{'d' if joined or plan.text is None else 'fts'}.rowid NOT IN"
+                               " (SELECT rowid FROM fts WHERE fts MATCH ?)")
                 args.append(match_expression(neg))
             if plan.text is not None:
-                source = "fts JOIN docs d ON d.rowid = fts.rowid"
+                # Everything in scope and no filter: the postings alone answer (the row id carries
+                # the facets), no row of ``docs`` is visited. Otherwise each match is joined to its
+                # catalogue row, and the scope is checked inside the same statement.
+                source = "fts JOIN docs d ON d.rowid = fts.rowid" if joined else "fts"
+                rowid = "fts.rowid"
                 clauses.insert(0, "fts MATCH ?")
                 args.insert(0, match_expression(plan.text))
                 score = "-bm25(fts, {}, {}, {}, {})".format(*WEIGHTS)
             else:
-                source, score = "docs d", "0.0"
+                source, rowid, score = "docs d", "d.rowid", "0.0"
             condition = " AND ".join(clauses)
-            if plan.text is not None and query.sort is SortOrder.RELEVANCE:
-                total, facets, page = self._ranked(conn, source, condition, args, score, query)
+            if plan.text is not None and query.sort is SortOrder.RELEVANCE and joined:
+                total, facets, page = self._ranked_in_one_pass(conn, source, condition, args, score, query)
             else:
-                total, facets, page = self._ordered(conn, source, condition, args, score, query)
+                total, facets = self._counted(conn, source, rowid, condition, args, query.facets)
+                if plan.text is not None and query.sort is SortOrder.RELEVANCE:
+                    page = self._ranked(conn, source, rowid, condition, args, score, query)
+                else:
+                    page = self._ordered(conn, source, rowid, condition, args, score, query)
             hits = self._hits(conn, page, plan.leaves)
         return SearchPage(query, hits, total, facets)
 
-    def _ranked(self, conn: apsw.Connection, source: str, condition: str, args: list[object], score: str,
-                query: SearchQuery) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
-        """Best first: one pass yields the total, the facets and the scores; the page is picked here."""
-        # (score, rowid) first, so plain tuple order ranks: equal scores put the later-filed
-        # document (higher rowid) first, deterministically.
-        # has_text leads: BM25 favours a short field, so an item with no extracted text (matched on
-        # its dossier's matter alone) would otherwise outrank every real text (#11 item 4).
-        rows = conn.execute(f"SELECT d.has_text, {score}, d.rowid, d.facet_key FROM {source} WHERE {condition}",
-                            args).fetchall()
-        facets = self._facet_keys.expand(conn, Counter(map(itemgetter(3), rows))) if query.facets else {}
-        best = heapq.nlargest(query.offset + query.page_size, rows, key=itemgetter(0, 1, 2))
-        return len(rows), facets, [(cast(int, r[2]), cast(float, r[1])) for r in best[query.offset:]]
+    def _counted(self, conn: apsw.Connection, source: str, rowid: str, condition: str, args: list[object],
+                 facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
+        """The exact total and facet counts, from row ids grouped by facet key (no ranking, no fetch)."""
+        if not facets:
+            return cast(int, conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}",
+                                          args).fetchall()[0][0]), {}
+        return self._facet_keys.expand(conn, conn.execute(
+            f"SELECT {rowid} >> {_SEQ_BITS + 1}, count(*) FROM {source} WHERE {condition} GROUP BY 1", args))
 
-    def _ordered(self, conn: apsw.Connection, source: str, condition: str, args: list[object], score: str,
-                 query: SearchQuery) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
-        """By date: counts grouped by facet key, the page by the received-date index."""
+    def _ranked_in_one_pass(self, conn: apsw.Connection, source: str, condition: str, args: list[object],
+                            score: str, query: SearchQuery
+                            ) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, float]]]:
+        """Scoped or filtered: each match is joined to its catalogue row once, and only the rows that
+        pass are scored and brought here (a filter passes few; counting and ranking in two statements
+        would join every match twice)."""
+        rows = cast(list[tuple[int, float]],
+                    conn.execute(f"SELECT fts.rowid, {score} FROM {source} WHERE {condition}", args).fetchall())
         facets: dict[str, dict[str, int]] = {}
         if query.facets:
-            counts = Counter({k: n for k, n in conn.execute(
-                f"SELECT d.facet_key, count(*) FROM {source} WHERE {condition} GROUP BY d.facet_key", args)})
-            total = sum(counts.values())
-            facets = self._facet_keys.expand(conn, counts)
-        else:
-            total = cast(int, conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}", args).fetchall()[0][0])
+            _, facets = self._facet_keys.expand(conn, Counter(r[0] >> (_SEQ_BITS + 1) for r in rows).items())
+        # Items with text first (#11 item 4), then by score; equal scores by date (_tie_broken).
+        wanted = query.offset + query.page_size
+        best = heapq.nlargest(wanted + 1, rows, key=_rank_key)
+        return len(rows), facets, _page(conn, best, wanted, lambda: rows)[query.offset:]
+
+    @staticmethod
+    def _ranked(conn: apsw.Connection, source: str, rowid: str, condition: str, args: list[object], score: str,
+                query: SearchQuery) -> list[tuple[int, float]]:
+        """Best first; SQLite keeps only the best ``offset + page_size + 1`` rows while it scores the matches."""
+        # has_text leads: BM25 favours a short field, so an item with no extracted text (matched on
+        # its dossier's matter alone) would otherwise outrank every real text (#11 item 4).
+        wanted = query.offset + query.page_size
+        statement = f"SELECT {rowid}, {score} AS score FROM {source} WHERE {condition}"
+        best = conn.execute(f"{statement} ORDER BY ({rowid} >> {_SEQ_BITS}) & 1 DESC, score DESC LIMIT ?",
+                            [*args, wanted + 1]).fetchall()
+        return _page(conn, cast(list[tuple[int, float]], best), wanted,
+                     lambda: cast(list[tuple[int, float]], conn.execute(statement, args).fetchall()))[query.offset:]
+
+    @staticmethod
+    def _ordered(conn: apsw.Connection, source: str, rowid: str, condition: str, args: list[object], score: str,
+                 query: SearchQuery) -> list[tuple[int, float]]:
+        """By date, the page by the received-date index."""
+        if source == "fts":
+            source = "fts JOIN docs d ON d.rowid = fts.rowid"
         # "Relevance" without words is newest first, items with text before those without (#11).
         order = _order(query.sort)
         if query.sort is SortOrder.RELEVANCE:
             order = "d.has_text DESC, " + order
-        rows = conn.execute(f"SELECT d.rowid, {score} FROM {source} WHERE {condition} ORDER BY {order}"
+        rows = conn.execute(f"SELECT {rowid}, {score} FROM {source} WHERE {condition} ORDER BY {order}"
                             " LIMIT ? OFFSET ?", [*args, query.page_size, query.offset]).fetchall()
-        return total, facets, [(cast(int, r[0]), cast(float, r[1])) for r in rows]
+        return [(cast(int, r[0]), cast(float, r[1])) for r in rows]
 
     def _hits(self, conn: apsw.Connection, page: list[tuple[int, float]], leaves: Sequence[TextLeaf]
               ) -> tuple[SearchHit, ...]:
@@ -356,7 +440,7 @@ class Fts5SearchIndex:
         marks = ",".join("?" * len(page))
         details = {row[0]: row[1:] for row in conn.execute(
             "SELECT d.rowid, d.document_id, d.dossier_id, d.archive_number, d.item_number, d.kind, d.state,"
-            f" d.received_on, d.has_text, s.fields FROM docs d JOIN sealed s ON s.rowid = d.rowid"
+            f" d.received_on, d.has_text, s.fields FROM docs d JOIN sealed s ON s.rowid = d.rowid & {_SEQ_MASK}"
             f" WHERE d.rowid IN ({marks})",
             [rowid for rowid, _ in page])}
         hits = []
@@ -397,6 +481,41 @@ class _SqliteErrors:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, (apsw.Error, OSError)):
             raise SearchUnavailableError(self.backend, str(exc)) from exc
+
+
+def _rank_key(row: tuple[int, float]) -> tuple[int, float]:
+    """Items with text before those without, then the BM25 score."""
+    return (row[0] >> _SEQ_BITS) & 1, row[1]
+
+
+def _page(conn: apsw.Connection, best: list[tuple[int, float]], wanted: int,
+          every_match: Callable[[], list[tuple[int, float]]]) -> list[tuple[int, float]]:
+    """The first ``wanted`` of the ranking, ties broken as on every backend (issue #14 item 4).
+
+    ``best`` is the top ``wanted + 1`` by :func:`_rank_key`, in that order. Equal scores (identical
+    texts: the copies of one letter in several dossiers, the items of one dossier without text) are
+    ranked by receipt date, newest first, then item number, then document id — the servers' sort.
+    When the equal scores run past the page's end, every match is scored once more to find them all
+    (rare: the top-k stays bounded otherwise).
+    """
+    if len(best) > wanted and _rank_key(best[wanted]) == _rank_key(best[wanted - 1]):
+        boundary = _rank_key(best[wanted])
+        best = [r for r in best[:wanted] if _rank_key(r) != boundary]
+        best += [r for r in every_match() if _rank_key(r) == boundary]
+    else:
+        best = best[:wanted]
+    if len(best) < 2:
+        return best
+    marks = ",".join("?" * len(best))
+    facts = {row[0]: row[1:] for row in conn.execute(
+        f"SELECT rowid, received_on, item_key, document_id FROM docs WHERE rowid IN ({marks})",
+        [r[0] for r in best])}
+    # Stable sorts, least significant first: the order of the servers' sort clause, reversed.
+    best.sort(key=lambda r: facts[r[0]][2])
+    best.sort(key=lambda r: facts[r[0]][1])
+    best.sort(key=lambda r: facts[r[0]][0], reverse=True)
+    best.sort(key=_rank_key, reverse=True)
+    return best[:wanted]
 
 
 def _order(sort: SortOrder) -> str:

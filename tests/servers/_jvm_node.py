@@ -108,9 +108,9 @@ def get_json(url: str, timeout: float = 5.0) -> Any:
         return json.loads(reply.read())
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """End the node's whole process group: SIGTERM (clean close), then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+def stop(proc: subprocess.Popen[bytes], *, clean: bool = True) -> None:
+    """End the node's whole process group: SIGTERM (clean close), then SIGKILL; only SIGKILL unless ``clean``."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)) if clean else ((signal.SIGKILL, 10),):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
@@ -203,6 +203,7 @@ def session_node(engine: Engine[N]) -> Iterator[N]:
         try:
             yield node
         finally:
-            stop(_RUNNING.pop(node.port, proc))
+            # Its directory is removed next: a clean close would only flush every test's indices for nothing.
+            stop(_RUNNING.pop(node.port, proc), clean=False)
     finally:
         shutil.rmtree(root, ignore_errors=True)

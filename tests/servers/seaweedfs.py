@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -155,12 +156,12 @@ def seaweedfs() -> Iterator[SeaweedFS]:
         _wait_until_ready(server, proc, log)
         yield server
     finally:
-        proc.terminate()
+        # Killed, not terminated: its data is removed next, and a clean stop took ~2 s of every run.
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            os.killpg(proc.pid, signal.SIGKILL)  # the server and anything it started (its own session)
+        except ProcessLookupError:
+            pass
+        proc.wait()
         shutil.rmtree(root, ignore_errors=True)
 
 

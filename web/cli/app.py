@@ -202,4 +202,4 @@ def _login() -> str:
 pass_cli = click.make_pass_decorator(CliContext)
 
 # Register the command modules (they import `main` and attach themselves).
-from web.cli import access, archive, backup, bags, calendar, compile, documents, dossiers, index, intake, inventory, jobs, mail, notices, remind, reports, retention, searching, serve, unlock, worker  # noqa: E402,F401
+from web.cli import access, archive, backup, bags, calendar, compile, documents, dossiers, index, intake, inventory, jobs, mail, notices, related, remind, reports, retention, searching, serve, unlock, worker  # noqa: E402,F401

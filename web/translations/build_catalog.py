@@ -580,6 +580,18 @@ ZH = {
     "7-Zip archive": "7-Zip 压缩包",
     "RAR archive": "RAR 压缩包",
     "Password-protected Office file": "受密码保护的 Office 文件",
+    # issue #14: related complaints
+    "Possibly related complaints": "可能相关的投诉",
+    "Look for earlier complaints like this one": "查找与本件相似的在先投诉",
+    "Search is unavailable now; related complaints cannot be looked up.": "检索暂不可用，无法查找相关投诉。",
+    "No earlier related complaint found.": "未发现在先的相关投诉。",
+    "Earlier complaints that may concern the same matter. A repeat without new facts may be refused (ACC-NO-01).": "以下在先投诉可能涉及同一事项。无新事实、新理由的重复投诉可不予受理（ACC-NO-01）。",
+    "Why": "关联原因",
+    "similarity %(score)s": "相似度 %(score)s",
+    "same_complainant": "同一投诉人",
+    "same_respondent": "同一被投诉人",
+    "similar_text": "内容相似",
+    "More than %(count)s earlier complaints match; the closest are listed.": "符合条件的在先投诉多于%(count)s件，仅列出最相近的几件。",
 }
 def q(s): return '"' + s.replace('\\','\\\\').replace('"','\\"') + '"'
 pot = open(sys.argv[1]).read()

@@ -244,5 +244,6 @@ from web.ui import audit as _audit  # noqa: E402  (ui.audit /audit, ui.audit_exp
 from web.ui import viewing as _viewing  # noqa: E402  (ui.viewer: page images, thumbnails; the document viewer)
 from web.ui import searching as _searching  # noqa: E402  (search helpers; ui.save_search, ui.delete_saved_search)
 from web.ui import unlock as _unlock  # noqa: E402  (ui.unlock.document: open an encrypted document with its password)
+from web.ui import related as _related  # noqa: E402  (ui.related.page: possibly related complaints, ACC-NO-01)
 
 _labels.register(bp)

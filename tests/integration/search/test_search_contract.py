@@ -202,6 +202,21 @@ def test_sort_by_date_both_ways(filled: SearchIndex) -> None:
     assert oldest[0] == "doc-02" and oldest[-1] in ("doc-03", "doc-04")
 
 
+def test_identical_texts_rank_by_date_then_number_on_every_page(index: SearchIndex) -> None:
+    """GIVEN the same letter filed in five dossiers (equal scores), two of them received the same day,
+    WHEN a handler searches a word of it, one hit per page,
+    THEN the copies come newest first, same-day copies by item number — whatever the filing order,
+    the same on every backend and across page boundaries (issue #14 item 4: deterministic ties)."""
+    text = "申请人反映法律援助律师收费过高，要求退还费用。"
+    days = {"dos-105": date(2026, 3, 2), "dos-101": date(2026, 3, 9), "dos-103": date(2026, 3, 9),
+            "dos-102": date(2025, 12, 30), "dos-104": date(2026, 1, 15)}
+    index.upsert([_entry(f"doc-{n[-2:]}", n, title="来信", text=text, received_on=d) for n, d in days.items()])
+    index.refresh()
+    expected = ["doc-01", "doc-03", "doc-05", "doc-04", "doc-02"]
+    assert _ids(_search(index, "收费过高")) == expected
+    assert [_ids(_search(index, "收费过高", page=p, page_size=1))[0] for p in range(1, 6)] == expected
+
+
 def test_pages_partition_the_results(filled: SearchIndex) -> None:
     """Consecutive pages hold distinct hits and together all of them; the total is constant."""
     first = _search(filled, "", page=1, page_size=3, sort=SortOrder.DATE_DESC)
