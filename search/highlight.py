@@ -24,6 +24,7 @@ _LEAD_IN = 24                  # context shown before the first match
 _SPACE = re.compile(r"\s+")
 # Latin words only: CJK text is matched by substring above, so it is excluded here.
 _WORD = re.compile(rf"[^\W_{CJK_CHARS}]+")
+_CJK_TOKEN = re.compile(f"[{CJK_CHARS}]")
 
 
 def make_snippet(text: str, leaves: Sequence[TextLeaf], max_chars: int = SNIPPET_CHARS) -> Snippet:
@@ -81,7 +82,7 @@ def _best_window(spans: Sequence[tuple[int, int, str]], length: int, max_chars: 
 
 def _wanted_keys(leaves: Sequence[TextLeaf]) -> int:
     """How many distinct keys a text holding every word of the query shows (a prefix counts once)."""
-    cjk_patterns, words, prefixes = _patterns(leaves)
+    cjk_patterns, words, prefixes, _wholes = _patterns(leaves)
     return len(cjk_patterns) + len(words) + len(prefixes)
 
 
@@ -90,9 +91,9 @@ def _match_spans(text: str, leaves: Sequence[TextLeaf]) -> list[tuple[int, int, 
     if not leaves or not text:
         return []
     norm, offsets = normalize_with_offsets(text)
-    cjk_patterns, words, prefixes = _patterns(leaves)
+    cjk_patterns, words, prefixes, wholes = _patterns(leaves)
     found: list[tuple[int, int, str]] = []
-    for pattern in cjk_patterns:
+    for pattern in cjk_patterns | wholes:
         at = norm.find(pattern)
         while at >= 0:
             found.append((at, at + len(pattern), pattern))
@@ -118,14 +119,27 @@ def _match_spans(text: str, leaves: Sequence[TextLeaf]) -> list[tuple[int, int, 
     return [(offsets[s], offsets[e - 1] + 1, k) for s, e, k in merged if s < len(offsets)]
 
 
-def _patterns(leaves: Sequence[TextLeaf]) -> tuple[set[str], set[str], set[str]]:
-    """The CJK substrings, (stemmed) Latin words and word prefixes the leaves look for."""
+def _patterns(leaves: Sequence[TextLeaf]) -> tuple[set[str], set[str], set[str], set[str]]:
+    """The CJK substrings, (stemmed) Latin words and word prefixes the leaves look for, and the
+    whole long terms matched by their words (marked where they stand whole, but not a key of
+    their own: a text holding every word need not hold the term)."""
     cjk_patterns: set[str] = set()
     words: set[str] = set()
     prefixes: set[str] = set()
+    wholes: set[str] = set()
     for leaf in leaves:
         if leaf.kind is LeafKind.PREFIX:
             prefixes.add(leaf.terms.norm)
+            continue
+        if leaf.kind is LeafKind.LOOSE and leaf.terms.words:
+            # A term matched by its words (search.plan): mark those words and the term itself,
+            # never a character pair across two words, which no longer matches (#14 item 4).
+            wholes.add(leaf.terms.norm)
+            for word in leaf.terms.words:
+                if _CJK_TOKEN.search(word[0]):
+                    cjk_patterns.add(word[0] + "".join(t[-1] for t in word[1:]))
+                else:
+                    words.add(word[0])
             continue
         for seg in segments(leaf.terms.norm):
             if seg.kind == "word":
@@ -134,7 +148,7 @@ def _patterns(leaves: Sequence[TextLeaf]) -> tuple[set[str], set[str], set[str]]
                 cjk_patterns.update(seg.text[i:i + 2] for i in range(len(seg.text) - 1))
             else:
                 cjk_patterns.add(seg.text)
-    return cjk_patterns, words, prefixes
+    return cjk_patterns, words, prefixes, wholes
 
 
 def _excerpt(text: str, start: int, max_chars: int, spans: list[tuple[int, int]]) -> Snippet:

@@ -31,6 +31,9 @@ class Facet(StrEnum):
 
 
 MAX_PAGE_SIZE = 100
+#: How deep any backend pages (OpenSearch's ``max_result_window``): the first 10,000 hits. Deeper
+#: pages are refused with a clear message on every backend, not answered by one and failed by another.
+MAX_RESULT_WINDOW = 10_000
 
 
 @dataclass(frozen=True, slots=True)

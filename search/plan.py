@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Union
 
 from search.analysis import (
-    QUERY_STOP_WORDS, TermTokens, normalize, normalize_keyword, query_tokens, word_tokens,
+    QUERY_STOP_WORDS, TermTokens, normalize, normalize_keyword, query_tokens, word_tokens, words_only,
 )
 from search.errors import InvalidQueryError
 from search.query import (
@@ -56,8 +56,9 @@ class Tuning:
             (else every bigram).
         whole_query_phrase: when the query is plain words joined by the default OR (a pasted
             label, ``Getting the loan``), also score them as one phrase, this many times (0: off).
-        query_stop_words: such a query of plain words leaves out the common English words of
-            :data:`~search.analysis.QUERY_STOP_WORDS` while another word remains.
+        query_stop_words: such a query of plain words (with or without filters and exclusions,
+            which only narrow it) leaves out the unquoted common English words of
+            :data:`~search.analysis.QUERY_STOP_WORDS`, compared as typed, while another word remains.
     """
 
     segment_words: bool = True
@@ -120,6 +121,9 @@ class _Planner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.leaves: list[TextLeaf] = []
+        # Leaves of unquoted, non-prefix words, by identity: only these may be left out as
+        # common words ("why" in quotes was asked for; an equal leaf may stand elsewhere).
+        self.plain_terms: set[int] = set()
 
     def error(self, problem: str, position: int | None = None) -> InvalidQueryError:
         return InvalidQueryError(self.text, problem, position)
@@ -143,15 +147,15 @@ class _Planner:
             else:
                 typed_words = True
                 pos = self.analyse(node, collect=True)
+                if pos is not None and isinstance(node, Or):
+                    # Whatever else the query holds (a filter, an exclusion): these only narrow,
+                    # so the words are treated the same with them or without (#14 item 4).
+                    pos = self.plain_word_query(pos, node)
                 if pos is not None:
                     positive.append(pos)
         text: TextNode | None = None
         if positive:
             text = positive[0] if len(positive) == 1 else And(tuple(positive))
-        if text is not None and (TUNING.query_stop_words or TUNING.whole_query_phrase) and isinstance(root, Or):
-            # The words as typed, stop words included: a server's phrase then leaves their gaps.
-            typed = " ".join(c.text for c in root.children if isinstance(c, Term))
-            text = _plain_word_query(text, normalize(typed))
         flt: FilterNode | None = None
         if filters:
             flt = filters[0] if len(filters) == 1 else And(tuple(filters))
@@ -191,6 +195,8 @@ class _Planner:
         """Analysed text tree, or None when nothing searchable is left (stop words only)."""
         if isinstance(node, Term):
             leaf = self.term(node)
+            if leaf is not None and not node.prefix:
+                self.plain_terms.add(id(leaf))
         elif isinstance(node, Phrase):
             tokens = query_tokens(node.text)
             leaf = (TextLeaf(LeafKind.CHAR, tokens) if tokens.single_char
@@ -247,25 +253,38 @@ class _Planner:
             return children[0]
         return And(tuple(children + negatives)) if isinstance(node, And) else Or(tuple(children))
 
+    def plain_word_query(self, text: TextNode, node: Or[Node]) -> TextNode:
+        """A group of plain words joined by OR (a pasted label, ``Getting the loan``), as
+        :data:`TUNING` says: less the common English words (:data:`~search.analysis.QUERY_STOP_WORDS`,
+        compared with the word as typed, not its stem: ``his`` stems to ``hi``) while another word
+        remains, and scored once more (or more) as the phrase of all its words.
 
-def _plain_word_query(text: TextNode, typed: str) -> TextNode:
-    """A query of plain words joined by OR (a pasted label, ``Getting the loan``), as
-    :data:`TUNING` says: less the common English words (:data:`~search.analysis.QUERY_STOP_WORDS`)
-    while another word remains, and scored once more (or more) as the phrase of all its words.
+        Only unquoted words are left out (``"why" refund`` asks for "why"), and they leave the
+        highlighted leaves too: a snippet marks only what was searched. The phrase leaves the set
+        of matches unchanged (a document holding it holds every word); it only adds to a document's
+        BM25, so it cannot override a better body match. Any other shape (AND, NOT, longer terms)
+        is left as typed.
+        """
+        if not (TUNING.query_stop_words or TUNING.whole_query_phrase):
+            return text
+        leaves = _plain_words(text)
+        if leaves is None:
+            return text
+        kept = leaves
+        if TUNING.query_stop_words:
+            kept = [c for c in leaves if not self.is_stop_word(c)] or leaves
+            dropped = {id(c) for c in leaves} - {id(c) for c in kept}
+            self.leaves = [c for c in self.leaves if id(c) not in dropped]
+        # The words as typed, stop words included: a server's phrase then leaves their gaps.
+        typed = normalize(" ".join(c.text for c in node.children if isinstance(c, Term)))
+        whole = TextLeaf(LeafKind.PHRASE, TermTokens(typed, tuple(c.terms.tokens[0] for c in leaves)))
+        out = (*kept, *([whole] * TUNING.whole_query_phrase))
+        return out[0] if len(out) == 1 else Or(out)
 
-    The phrase leaves the set of matches unchanged (a document holding it holds every word); it
-    only adds to a document's BM25, so it cannot override a better body match. Any other shape
-    (AND, NOT, longer terms) is left as typed.
-    """
-    leaves = _plain_words(text)
-    if leaves is None:
-        return text
-    kept = leaves
-    if TUNING.query_stop_words:
-        kept = [c for c in leaves if c.terms.tokens[0] not in QUERY_STOP_WORDS] or leaves
-    whole = TextLeaf(LeafKind.PHRASE, TermTokens(typed, tuple(c.terms.tokens[0] for c in leaves)))
-    out = (*kept, *([whole] * TUNING.whole_query_phrase))
-    return out[0] if len(out) == 1 else Or(out)
+    def is_stop_word(self, leaf: TextLeaf) -> bool:
+        """An unquoted word that is, as typed (normalised, unstemmed), a common English word."""
+        words = words_only(leaf.terms.norm).split()
+        return id(leaf) in self.plain_terms and len(words) == 1 and words[0] in QUERY_STOP_WORDS
 
 
 def _plain_words(text: TextNode) -> list[TextLeaf] | None:

@@ -34,14 +34,13 @@ from typing import Any
 from records.access.model import AccessScope
 from search.analysis import ANALYSER_VERSION, STOP_WORDS, normalize, normalize_keyword, script_group, words_only
 from search.highlight import SOURCE_CHARS
-from search.model import Facet, IndexEntry, SearchQuery, SortOrder
+from search.model import MAX_RESULT_WINDOW, Facet, IndexEntry, SearchQuery, SortOrder
 from search.plan import FilterNode, LeafKind, Plan, TextLeaf, TextNode
 from search.query import And, DateRange, FieldMatch, FilterField, Not, Or
 
 # Field boosts mirror the FTS5 BM25 column weights (title, body, extra); the title's chosen by
 # cross-validation (benchmarks/search_quality.py --folds 5, issue #14 item 4).
 FIELDS = ("title_cjk^2", "body_cjk", "title_latin^2", "body_latin", "extra_norm^2")
-MAX_RESULT_WINDOW = 10_000
 FACET_SIZE = 200
 
 _KEYWORD = {"type": "keyword"}

@@ -23,12 +23,12 @@ from typing import Any, ClassVar, Literal
 from records.access.model import AccessScope
 from search.analysis import ANALYSER_VERSION
 from search.backends._es_common import (
-    ADDED_FIELDS, MAX_RESULT_WINDOW, document, facets_of, index_body, search_body,
+    ADDED_FIELDS, document, facets_of, index_body, search_body,
 )
 from search.errors import IndexOutdatedError, InvalidQueryError, SearchUnavailableError
 from search.highlight import make_snippet
 from search.interfaces import ProgressCallback, SearchIndex
-from search.model import Facet, IndexEntry, SearchHit, SearchPage, SearchQuery
+from search.model import MAX_RESULT_WINDOW, Facet, IndexEntry, SearchHit, SearchPage, SearchQuery
 from search.plan import plan_query
 
 Refresh = Literal["wait_for", "true", "false"]

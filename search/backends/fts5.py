@@ -15,7 +15,7 @@ Each generation holds:
 * ``docs`` — one row per document: catalogue facts to filter, sort and count facets on
   (:mod:`._fts5_schema`); respondent and complainant only as keyed digests.
 * ``sealed`` — per document the title, text and extra *sealed* with AES-256-GCM
-  (:mod:`._sealing`), opened only for the hits of the page being shown; keyed by filing order.
+  (:mod:`._sealing`), opened only for the hits of the page being shown; keyed by the order of writing.
 
 How a search stays fast at scale (issue #14 item 1, measured with benchmarks/search_speed.py):
 a document's row id is ``facet_key << 33 | has_text << 32 | seq`` (:func:`make_rowid`), so when
@@ -55,6 +55,7 @@ it). On a live system, decrypted pages sit in the process's page cache.
 from __future__ import annotations
 
 import heapq
+import json
 import threading
 import uuid
 from collections import Counter
@@ -72,9 +73,9 @@ from search.backends._fts5_schema import (
     DOCS_INDEXES, SCHEMA, FacetKeys, enable_secure_delete, fts_columns, is_plain_sqlite, open_generation,
 )
 from search.backends._sealing import Sealer
-from search.errors import IndexOutdatedError, SearchUnavailableError
+from search.errors import IndexOutdatedError, InvalidQueryError, SearchUnavailableError
 from search.interfaces import ProgressCallback, SearchIndex
-from search.model import Facet, IndexEntry, SearchHit, SearchPage, SearchQuery, SortOrder
+from search.model import MAX_RESULT_WINDOW, Facet, IndexEntry, SearchHit, SearchPage, SearchQuery, SortOrder
 
 if TYPE_CHECKING:  # the query side is imported by search(): opening the index (every command) skips it
     from search.plan import TextLeaf
@@ -93,7 +94,7 @@ _DEFAULT_FTS_SETTINGS = (("automerge", 4), ("crisismerge", 16))
 #   rowid = facet_key << 33 | has_text << 32 | seq
 # so facets, totals and the has-text-first ranking come from FTS5's postings alone: a common word's
 # 30,000 matches are counted without a join to ``docs`` or a row fetched into Python. ``seq`` (the
-# filing order, 32 bits) breaks ties: the later-filed document first, as before.
+# order of writing, 32 bits) keeps row ids unique; equal scores are ordered by date (:func:`_page`).
 _SEQ_BITS = 32
 _SEQ_MASK = (1 << _SEQ_BITS) - 1
 #: The layout of this generation format, stamped with the analyser version: a generation of
@@ -218,15 +219,24 @@ class Fts5SearchIndex:
                         self._remove(conn, entry.document_id)
                         self._insert(conn, entry, seq)
                         seq += 1
+                    if seq > _SEQ_MASK:
+                        # The row ids would wrap (2^32 writes since the last rebuild): a rebuild restarts them.
+                        raise IndexOutdatedError(self.name, "sequence exhausted", INDEX_STAMP)
                     conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", (str(seq),))
                     conn.execute("COMMIT")
                 except BaseException:
+                    # Combinations cached in this transaction are rolled back with it: forget them,
+                    # or the next new combination would be given a key another one already holds.
+                    self._facet_keys.clear()
                     conn.execute("ROLLBACK")
                     raise
 
     def delete(self, document_ids: Sequence[str]) -> None:
         with self._lock, self._translated():
-            conn = self._checked()
+            # Not _checked(): a generation of an older analyser or row layout still holds the words
+            # of what is being destroyed, and deleting by document id works on every layout (an old
+            # row id is its own sequence number) — a destruction must not wait for `dossier reindex`.
+            conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for document_id in document_ids:
@@ -343,6 +353,9 @@ class Fts5SearchIndex:
         plan = plan_query(query.text)
         if scope.is_empty or plan.match_nothing:
             return SearchPage(query, (), 0, {f.value: {} for f in Facet} if query.facets else {})
+        if query.offset + query.page_size > MAX_RESULT_WINDOW:   # as the servers do (and SQLite's 64-bit LIMIT)
+            raise InvalidQueryError(query.text, f"only the first {MAX_RESULT_WINDOW:,} hits can be paged through; "
+                                                "narrow the search")
         with self._lock, self._translated():
             conn = self._checked()
             where, params = scope_clause(scope, self._sealer.mac)
@@ -506,13 +519,13 @@ def _page(conn: apsw.Connection, best: list[tuple[int, float]], wanted: int,
         best = best[:wanted]
     if len(best) < 2:
         return best
-    marks = ",".join("?" * len(best))
+    # json_each: one parameter however many rows (SQLite allows 32,766 per statement).
     facts = {row[0]: row[1:] for row in conn.execute(
-        f"SELECT rowid, received_on, item_key, document_id FROM docs WHERE rowid IN ({marks})",
-        [r[0] for r in best])}
+        "SELECT rowid, received_on, item_key, document_id FROM docs WHERE rowid IN (SELECT value FROM json_each(?))",
+        (json.dumps([r[0] for r in best]),))}
     # Stable sorts, least significant first: the order of the servers' sort clause, reversed.
     best.sort(key=lambda r: facts[r[0]][2])
-    best.sort(key=lambda r: facts[r[0]][1])
+    best.sort(key=lambda r: (facts[r[0]][1] == "", facts[r[0]][1]))   # no item number last, as on the servers
     best.sort(key=lambda r: facts[r[0]][0], reverse=True)
     best.sort(key=_rank_key, reverse=True)
     return best[:wanted]
@@ -524,13 +537,18 @@ def _order(sort: SortOrder) -> str:
     return "d.received_on DESC, d.filed_at DESC, d.document_id ASC"
 
 
-def _batches(entries: Iterable[IndexEntry], size: int) -> Iterator[list[IndexEntry]]:
+def _batches(entries: Iterable[IndexEntry], size: int, max_chars: int = 64_000_000) -> Iterator[list[IndexEntry]]:
+    """Batches of ``size`` entries, cut earlier when their texts reach ``max_chars`` (a rebuild
+    holds one batch of texts in memory: 5,000 documents, or a few very large ones)."""
     batch: list[IndexEntry] = []
+    chars = 0
     for entry in entries:
         batch.append(entry)
-        if len(batch) == size:
+        chars += len(entry.text)
+        if len(batch) == size or chars >= max_chars:
             yield batch
             batch = []
+            chars = 0
     if batch:
         yield batch
 

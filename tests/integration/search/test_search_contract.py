@@ -202,6 +202,15 @@ def test_sort_by_date_both_ways(filled: SearchIndex) -> None:
     assert oldest[0] == "doc-02" and oldest[-1] in ("doc-03", "doc-04")
 
 
+def test_pages_past_the_result_window_are_refused_clearly(filled: SearchIndex) -> None:
+    """A page beyond the first 10,000 hits (or an absurd page number) is an InvalidQueryError that
+    says to narrow the search — the same on every backend, never an overflow or "unavailable"."""
+    for page in (501, 10**18):
+        with pytest.raises(InvalidQueryError, match="narrow"):
+            _search(filled, "投诉", page=page)
+    assert _search(filled, "投诉", page=500).hits == ()
+
+
 def test_identical_texts_rank_by_date_then_number_on_every_page(index: SearchIndex) -> None:
     """GIVEN the same letter filed in five dossiers (equal scores), two of them received the same day,
     WHEN a handler searches a word of it, one hit per page,

@@ -161,3 +161,34 @@ def test_an_index_in_the_old_row_layout_asks_for_a_rebuild(index: Fts5SearchInde
     index._checked().execute("UPDATE meta SET value = ? WHERE key = 'analyser_version'", (ANALYSER_VERSION,))
     with pytest.raises(IndexOutdatedError, match="reindex"):
         index.search(SearchQuery("投诉"), AccessScope.everything())
+
+
+def test_a_destruction_reaches_an_index_that_awaits_reindex(index: Fts5SearchIndex) -> None:
+    """GIVEN a generation of an older layout (searches ask for `dossier reindex`),
+    WHEN a destroyed dossier's documents are deleted from it before anyone reindexes,
+    THEN their rows and postings leave the file at once (RET-05), and searching still asks for a reindex."""
+    victim = next(e for e in _corpus() if "投诉" in e.text)
+    index._checked().execute("UPDATE meta SET value = ? WHERE key = 'analyser_version'", (ANALYSER_VERSION,))
+    index.delete([victim.document_id])
+    conn = index._connection()
+    assert conn.execute("SELECT count(*) FROM docs WHERE document_id = ?", (victim.document_id,)).fetchall()[0][0] == 0
+    assert conn.execute("SELECT count(*) FROM docs").fetchall()[0][0] == len(_corpus()) - 1
+    with pytest.raises(IndexOutdatedError):
+        index.search(SearchQuery("投诉"), AccessScope.everything())
+
+
+def test_a_failed_write_does_not_confuse_facet_counts(index: Fts5SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a write of a document of a new kind that fails half-way (and is rolled back),
+    WHEN it is retried and a document of another new kind follows,
+    THEN each kind is counted once under its own name — no facet key is handed out twice."""
+    first = replace(_corpus()[1], document_id="doc-new-a", kind="new_kind_a", text="投诉 新类别")
+    second = replace(_corpus()[2], document_id="doc-new-b", kind="new_kind_b", text="投诉 新类别")
+    seal = index._sealer.seal
+    monkeypatch.setattr(index._sealer, "seal", lambda *a, **k: (_ for _ in ()).throw(OSError("disk gone")))
+    with pytest.raises(Exception):
+        index.upsert([first])
+    monkeypatch.setattr(index._sealer, "seal", seal)
+    index.upsert([first])
+    index.upsert([second])
+    kinds = index.search(SearchQuery("新类别"), AccessScope.everything()).facets["kind"]
+    assert kinds == {"new_kind_a": 1, "new_kind_b": 1}

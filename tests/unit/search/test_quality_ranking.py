@@ -19,6 +19,7 @@ from search import plan, segment
 from search.analysis import index_tokens, query_tokens
 from search.backends._es_common import document, search_body
 from search.backends.fts5 import Fts5SearchIndex
+from search.highlight import make_snippet
 from search.model import IndexEntry, SearchQuery
 from search.plan import LeafKind, TextLeaf, Tuning, plan_query
 from search.query import Or
@@ -138,14 +139,20 @@ def test_the_phrase_boost_never_changes_which_documents_match(tmp_path: Path, tu
 
 
 def test_folds_are_deterministic_and_use_every_fold() -> None:
-    """GIVEN the dev queries
+    """GIVEN a fixed dev query, and the dev queries
     WHEN they are split into folds
-    THEN a query's fold depends only on its type and text, and every fold holds queries."""
+    THEN the query's fold is the one pinned here (a hash of its type and text), whatever its
+    judgements or position; another type moves it; and every fold holds queries."""
+    query = {"type": "zh_known_item", "query": "物业管理", "relevant_ids": ["doc-1"]}
+    assert search_quality.fold_of(query, 5) == 3
+    assert search_quality.fold_of({**query, "relevant_ids": ["doc-9", "doc-7"]}, 5) == 3
+    assert search_quality.fold_of({**query, "relevant_ids": []}, 5) == 3
+    assert search_quality.fold_of({**query, "type": "en_label"}, 5) == 2
     queries = search_quality.load_jsonl(search_quality.EVAL_DIR / "queries-dev.jsonl") \
         if (search_quality.EVAL_DIR / "queries-dev.jsonl").exists() else [
             {"type": "t", "query": f"q{i}"} for i in range(50)]
     folds = [search_quality.fold_of(q, 5) for q in queries]
-    assert folds == [search_quality.fold_of(dict(q), 5) for q in queries]
+    assert folds == [search_quality.fold_of(q, 5) for q in reversed(queries)][::-1]
     assert set(folds) == set(range(5))
 
 
@@ -182,3 +189,61 @@ def test_a_term_that_is_one_word_still_finds_documents_holding_its_parts(tmp_pat
     index.upsert([_entry(1, "来信", "小区物业管理混乱。"), _entry(2, "来信", "物业公司的停车管理混乱。")])
     assert [h.document_id for h in index.search(SearchQuery("物业管理"), AccessScope.everything()).hits] == [
         "doc-1", "doc-2"]
+
+
+def _words(query: str) -> list[tuple[str, ...]]:
+    """The ranked words of a query's plan, in order."""
+    text = plan_query(query).text
+    leaves = text.children if isinstance(text, Or) else (text,)
+    return [c.terms.tokens for c in leaves if isinstance(c, TextLeaf)]
+
+
+def test_a_filter_or_an_exclusion_leaves_the_words_searched_unchanged(tmp_path: Path) -> None:
+    """GIVEN a letter asking for a refund and one that only says "my"
+    WHEN "my refund" is searched alone, with a kind filter and with an exclusion
+    THEN each time the common word "my" is left out (a filter only narrows), so neither the
+    filtered nor the excluding search finds the letter without "refund"."""
+    assert _words("my refund") == _words("my refund kind:complaint_letter") == _words("my refund -closed") == [
+        ("refund",)]
+    index = Fts5SearchIndex(tmp_path / "search", key=KEY)
+    index.upsert([_entry(1, "", "Please send my refund."), _entry(2, "", "My neighbour plays loud music.")])
+    for query in ("my refund", "my refund kind:complaint_letter", "my refund -closed"):
+        hits = index.search(SearchQuery(query), AccessScope.everything()).hits
+        assert [h.document_id for h in hits] == ["doc-1"], query
+
+
+def test_common_words_are_recognised_as_typed_not_by_their_stem() -> None:
+    """GIVEN common words whose stems are not common words ("his" stems to "hi", "has" to "ha")
+    WHEN each is searched beside "refund"
+    THEN it is left out like any other common word."""
+    for word in ("his", "has", "its", "themselves", "does", "yours"):
+        assert _words(f"{word} refund") == [("refund",)], word
+
+
+def test_a_quoted_common_word_is_searched() -> None:
+    """GIVEN a common word in quotes beside another word
+    WHEN it is planned
+    THEN the quoted word is kept: quotes ask for exactly that word."""
+    assert _words('"why" refund') == [("why",), ("refund",)]
+    assert _words("why refund") == [("refund",)]
+
+
+def test_the_snippet_marks_only_the_words_searched() -> None:
+    """GIVEN a letter with "my" twice and "refund" once
+    WHEN "my refund" is highlighted
+    THEN only "refund" is marked: "my" was left out of the search."""
+    text = "I asked my bank for my refund."
+    snippet = make_snippet(text, plan_query("my refund").leaves)
+    assert [snippet.text[s:e] for s, e in snippet.spans] == ["refund"]
+
+
+@needs_segmenter
+def test_the_snippet_of_a_long_chinese_term_marks_its_words_not_pairs_across_them() -> None:
+    """GIVEN a letter holding 村委 and 问题, and 某村 and 委员 of other words
+    WHEN the subject 某村委的问题 (matched by its words 村委 and 问题) is highlighted
+    THEN only the words are marked, and the whole term where it stands."""
+    text = "城市某村民委员会门口的积水。村委的领导说这个问题。"
+    snippet = make_snippet(text, plan_query("某村委的问题").leaves)
+    assert [snippet.text[s:e] for s, e in snippet.spans] == ["村委", "问题"]
+    whole = make_snippet("他说某村委的问题很多。", plan_query("某村委的问题").leaves)
+    assert [whole.text[s:e] for s, e in whole.spans] == ["某村委的问题"]
